@@ -1,0 +1,21 @@
+"""spact_mm: SPAct (CVPR 2022) privacy-preserving action recognition for mmaction2.
+
+Importing the package registers every component in the ``spact_mm`` scope
+(see :mod:`spact_mm.registry`), registers mmaction2's and mmpretrain's own
+modules, and extends ``torch.load``'s allow-list with the few plain-data types
+mmengine checkpoints hold (see :mod:`spact_mm.utils.checkpoint`).
+"""
+import mmaction.datasets  # noqa: F401  (register mmaction2 datasets/transforms)
+import mmaction.engine  # noqa: F401
+import mmaction.evaluation  # noqa: F401
+import mmaction.models  # noqa: F401
+import mmpretrain.models  # noqa: F401  (so ``mmpretrain.XXX`` types resolve)
+
+from . import datasets, engine, evaluation, models  # noqa: F401
+from .utils import register_all_modules, register_checkpoint_safe_types
+
+__version__ = '0.1.0'
+
+register_checkpoint_safe_types()
+
+__all__ = ['register_all_modules', '__version__']

@@ -1,0 +1,1 @@
+"""Datasets: the synthetic privacy-action benchmark (and real ones later)."""

@@ -1,0 +1,3 @@
+"""Engine: minimax optim wrapper, its constructor, hooks."""
+from .hooks import *  # noqa: F401,F403
+from .optimizers import *  # noqa: F401,F403

@@ -1,0 +1,53 @@
+"""Stop rule of the minimax stage: stop once L_B reaches th_Bmax (Sec. 3.3)."""
+from typing import Optional
+
+from mmengine.hooks import Hook
+
+from spact_mm.registry import HOOKS
+
+
+@HOOKS.register_module()
+class SSLLossThresholdHook(Hook):
+    """Stop training when the running mean of L_B reaches ``threshold``.
+
+    SPAct's two-step iteration "continues until L_B reaches a maximum value
+    th_Bmax". After each training iteration this hook reads the moving average
+    of ``loss_key`` over ``window`` iterations from the message hub and, once
+    it is at least ``threshold``, asks the train loop to stop (mmengine's
+    ``stop_training`` flag, as its ``EarlyStoppingHook`` does). The stop rule
+    of stage 1 (f_A reconstruction <= th_A0, Eq. 6) is mmengine's own
+    ``EarlyStoppingHook`` with ``stopping_threshold``; see the stage-1 configs.
+
+    Args:
+        threshold: th_Bmax.
+        loss_key: Logged loss to watch (``loss_ssl`` = L_B).
+        window: Iterations averaged.
+        min_iters: Do not stop before this many iterations.
+    """
+
+    priority = 'LOW'
+
+    def __init__(self, threshold: float, loss_key: str = 'loss_ssl', window: int = 10,
+                 min_iters: int = 0) -> None:
+        self.threshold = float(threshold)
+        self.loss_key = loss_key
+        self.window = window
+        self.min_iters = min_iters
+        self.stopped_at: Optional[int] = None
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        if runner.iter + 1 < self.min_iters:
+            return
+        scalars = runner.message_hub.log_scalars
+        key = f'train/{self.loss_key}'
+        if key not in scalars:
+            return
+        buffer = scalars[key]
+        if len(buffer.data[0]) < self.window:
+            return
+        value = float(buffer.mean(self.window))
+        if value >= self.threshold:
+            runner.logger.info(f'{self.loss_key} mean over {self.window} iters = {value:.4f} '
+                               f'>= th_Bmax = {self.threshold}: stopping minimax training')
+            self.stopped_at = runner.iter + 1
+            runner.train_loop.stop_training = True

@@ -1,0 +1,4 @@
+"""Anonymization functions f_A."""
+from .unet import UNetAnonymizer
+
+__all__ = ['UNetAnonymizer']

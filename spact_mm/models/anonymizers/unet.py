@@ -1,0 +1,109 @@
+"""f_A: the UNet anonymization function of SPAct (Sec. 3.2.1).
+
+The UNet itself is written here rather than taken from a library: mmaction2 and
+mmpretrain have no image-to-image encoder-decoder, and mmseg's UNet is not part
+of our stack. It is the classic Ronneberger et al. layout (double 3x3 conv
+blocks, max-pool down, bilinear up + skip concatenation), with width and depth
+as arguments so demos can use a tiny one and paper runs the full one.
+"""
+from typing import List, Optional, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmcv.cnn import ConvModule
+from mmengine.model import BaseModule
+
+from spact_mm.registry import MODELS
+
+
+class _DoubleConv(nn.Sequential):
+    """Two 3x3 ConvModules (conv + norm + act)."""
+
+    def __init__(self, in_channels: int, out_channels: int, norm_cfg: Optional[dict],
+                 act_cfg: dict) -> None:
+        super().__init__(
+            ConvModule(in_channels, out_channels, 3, padding=1, norm_cfg=norm_cfg,
+                       act_cfg=act_cfg),
+            ConvModule(out_channels, out_channels, 3, padding=1, norm_cfg=norm_cfg,
+                       act_cfg=act_cfg))
+
+
+@MODELS.register_module()
+class UNetAnonymizer(BaseModule):
+    """Encoder-decoder UNet f_A working in [0, 1] pixel space.
+
+    ``forward`` maps frames ``x`` in [0, 1] of shape (B, C, H, W) to
+    ``sigmoid(logits)`` of the same shape (Sec. 3.2.1: "x_hat is the sigmoid
+    output of f_A logits"). It is trained to the identity with the L1 loss of
+    Eq. 4 in stage 1 (see :class:`AnonymizerReconstructor`).
+
+    Args:
+        in_channels: Channels of the input frames.
+        base_channels: Width of the first encoder level; level ``i`` has
+            ``base_channels * 2**i`` channels. The paper's UNet uses 64.
+        num_stages: Number of encoder levels (the number of 2x poolings is
+            ``num_stages - 1``). H and W must be divisible by
+            ``2**(num_stages - 1)``.
+        norm_cfg: Norm layer config of each conv (``None`` for no norm).
+        act_cfg: Activation config.
+        init_cfg: mmengine init config.
+    """
+
+    def __init__(self,
+                 in_channels: int = 3,
+                 base_channels: int = 64,
+                 num_stages: int = 5,
+                 norm_cfg: Optional[dict] = dict(type='BN'),
+                 act_cfg: dict = dict(type='ReLU'),
+                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if num_stages < 1:
+            raise ValueError(f'num_stages must be >= 1, got {num_stages}')
+        self.in_channels = in_channels
+        self.num_stages = num_stages
+        widths = [base_channels * 2**i for i in range(num_stages)]
+        self.encoders = nn.ModuleList()
+        prev = in_channels
+        for w in widths:
+            self.encoders.append(_DoubleConv(prev, w, norm_cfg, act_cfg))
+            prev = w
+        self.decoders = nn.ModuleList()
+        for w in reversed(widths[:-1]):
+            self.decoders.append(_DoubleConv(prev + w, w, norm_cfg, act_cfg))
+            prev = w
+        self.out_conv = nn.Conv2d(prev, in_channels, 1)
+
+    @property
+    def size_divisor(self) -> int:
+        """H and W of the input must be multiples of this."""
+        return 2**(self.num_stages - 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Anonymize frames.
+
+        Args:
+            x: Frames in [0, 1], shape (B, C, H, W).
+
+        Returns:
+            Anonymized frames in (0, 1), same shape.
+        """
+        if x.dim() != 4 or x.shape[1] != self.in_channels:
+            raise ValueError(f'UNetAnonymizer expects (B, {self.in_channels}, H, W) frames, '
+                             f'got shape {tuple(x.shape)}')
+        h, w = x.shape[-2:]
+        if h % self.size_divisor or w % self.size_divisor:
+            raise ValueError(f'UNetAnonymizer with {self.num_stages} stages needs H and W '
+                             f'divisible by {self.size_divisor}, got {h}x{w}')
+        skips = []
+        for i, enc in enumerate(self.encoders):
+            if i > 0:
+                x = F.max_pool2d(x, 2)
+            x = enc(x)
+            skips.append(x)
+        skips.pop()  # the bottleneck output is ``x`` itself
+        for dec in self.decoders:
+            skip = skips.pop()
+            x = F.interpolate(x, size=skip.shape[-2:], mode='bilinear', align_corners=False)
+            x = dec(torch.cat([skip, x], dim=1))
+        return torch.sigmoid(self.out_conv(x))

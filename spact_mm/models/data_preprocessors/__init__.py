@@ -1,0 +1,4 @@
+"""Data preprocessors."""
+from .anonymizer_preprocessor import AnonymizerDataPreprocessor
+
+__all__ = ['AnonymizerDataPreprocessor']

@@ -1,0 +1,4 @@
+"""Losses."""
+from .ntxent import NTXentLoss
+
+__all__ = ['NTXentLoss']

@@ -1,0 +1,4 @@
+"""Recognizers."""
+from .spact_recognizer import SPActRecognizer
+
+__all__ = ['SPActRecognizer']

@@ -1,0 +1,62 @@
+"""f_T + f_B in one mmaction2 recognizer."""
+from typing import Optional
+
+import torch
+from mmaction.models.recognizers import Recognizer3D
+from mmaction.utils import SampleList
+
+from spact_mm.registry import MODELS
+
+
+@MODELS.register_module()
+class SPActRecognizer(Recognizer3D):
+    """mmaction2's ``Recognizer3D`` plus a privacy head.
+
+    ``loss`` returns the recognizer's own losses (``loss_cls`` = L_T) and the
+    privacy head's (``loss_ssl`` = L_B), both computed on the anonymized batch
+    that :class:`AnonymizerDataPreprocessor` produced. ``predict`` and
+    ``tensor`` modes are those of ``Recognizer3D``: validation and testing
+    behave as a normal recognizer on anonymized input. Which parameters each
+    loss updates is the optim wrapper's business (:class:`MinimaxOptimWrapper`).
+
+    Args:
+        privacy_head: Config of the privacy branch (e.g. ``SSLPrivacyHead``);
+            ``None`` gives a plain ``Recognizer3D`` ("no f_B" ablation).
+        **kwargs: Arguments of ``Recognizer3D`` (backbone, cls_head, neck,
+            train_cfg, test_cfg, data_preprocessor).
+    """
+
+    def __init__(self, *args, privacy_head: Optional[dict] = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.privacy_head = MODELS.build(privacy_head) if privacy_head is not None else None
+
+    @property
+    def with_privacy_head(self) -> bool:
+        """Whether the recognizer has a privacy branch."""
+        return self.privacy_head is not None
+
+    def loss(self,
+             inputs: torch.Tensor,
+             data_samples: SampleList,
+             aux_inputs: Optional[torch.Tensor] = None,
+             **kwargs) -> dict:
+        """L_T from the recognizer and L_B from the privacy head.
+
+        Args:
+            inputs: Anonymized clips (N, M, C, T, H, W).
+            data_samples: Action data samples with ``gt_label``.
+            aux_inputs: Optional anonymized auxiliary image views for the
+                privacy head (cross-dataset protocol).
+
+        Returns:
+            Loss dict with ``loss_cls`` and, with a privacy head, ``loss_ssl``.
+        """
+        losses = super().loss(inputs, data_samples, **kwargs)
+        if self.with_privacy_head:
+            losses.update(self.privacy_head.loss(inputs, data_samples, aux_inputs=aux_inputs))
+        return losses
+
+    def predict(self, inputs: torch.Tensor, data_samples: SampleList,
+                aux_inputs: Optional[torch.Tensor] = None, **kwargs) -> SampleList:
+        """``Recognizer3D.predict``; auxiliary images are ignored."""
+        return super().predict(inputs, data_samples, **kwargs)

@@ -1,0 +1,75 @@
+"""Stage 1 of SPAct: initialise f_A to the identity (Eq. 4, Eq. 6)."""
+from typing import Dict, List, Optional
+
+import torch
+from mmengine.model import BaseModel
+from mmengine.structures import BaseDataElement
+
+from spact_mm.registry import MODELS
+
+
+@MODELS.register_module()
+class AnonymizerReconstructor(BaseModel):
+    """Train f_A to reproduce its input with the L1 loss of Eq. 4.
+
+    The model's data preprocessor is an :class:`AnonymizerDataPreprocessor`
+    built with ``return_raw=True``; its anonymizer is f_A, so the checkpoint of
+    this stage holds f_A under ``data_preprocessor.anonymizer.*``, exactly where
+    the later stages (and :class:`AnonymizerDataPreprocessor`'s ``checkpoint``
+    argument) look for it.
+
+    Eq. 4 sums |x - x_hat| over C, H and W of one frame in [0, 1] pixel space;
+    the training loss ``loss_l1`` is that sum averaged over all frames of the
+    batch. ``predict`` returns, per clip, ``l1`` (the per-pixel mean, which is
+    resolution independent and what the th_A0 stop rule compares) and
+    ``l1_sum`` (Eq. 4 averaged over the clip's frames).
+
+    Args:
+        data_preprocessor: Config of the ``AnonymizerDataPreprocessor``.
+        init_cfg: mmengine init config.
+    """
+
+    def __init__(self, data_preprocessor: dict, init_cfg: Optional[dict] = None) -> None:
+        data_preprocessor = dict(data_preprocessor)
+        data_preprocessor['return_raw'] = True
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+
+    def _per_frame_l1(self, inputs: torch.Tensor, raw_inputs: torch.Tensor) -> torch.Tensor:
+        """Eq. 4 for every frame: (N, F) sums of |x - x_hat| over C, H, W."""
+        pre = self.data_preprocessor
+        tail = 3 if pre.format_shape == 'NCTHW' else 2
+        diff = (pre.to_unit(raw_inputs, tail) - pre.to_unit(inputs, tail)).abs()
+        if pre.format_shape == 'NCTHW':
+            diff = diff.movedim(-4, -3)  # (..., T, C, H, W)
+        return diff.flatten(-3).sum(-1).flatten(1)
+
+    def forward(self,
+                inputs: torch.Tensor,
+                data_samples: Optional[List] = None,
+                mode: str = 'tensor',
+                raw_inputs: Optional[torch.Tensor] = None) -> object:
+        """mmengine's unified entry (``loss``, ``predict`` or ``tensor``)."""
+        if mode == 'tensor':
+            return inputs
+        if raw_inputs is None:
+            raise ValueError('AnonymizerReconstructor needs raw_inputs from its preprocessor')
+        per_frame = self._per_frame_l1(inputs, raw_inputs)
+        if mode == 'loss':
+            return dict(loss_l1=per_frame.mean())
+        if mode == 'predict':
+            num_pixels = inputs.shape[-1] * inputs.shape[-2] * self.data_preprocessor.anonymizer.in_channels
+            out = []
+            for row in per_frame:
+                sample = BaseDataElement()
+                sample.set_field(row.mean() / num_pixels, 'l1')
+                sample.set_field(row.mean(), 'l1_sum')
+                out.append(sample)
+            return out
+        raise RuntimeError(f'Invalid mode {mode!r}; use loss, predict or tensor')
+
+    def val_step(self, data: Dict) -> List:
+        """Preprocess (without augmentation) and predict."""
+        data = self.data_preprocessor(data, False)
+        return self(**data, mode='predict')
+
+    test_step = val_step

@@ -1,0 +1,5 @@
+"""Utilities: registry scope set-up and safe checkpoint loading."""
+from .checkpoint import load_checkpoint_safely, register_checkpoint_safe_types
+from .setup_env import register_all_modules
+
+__all__ = ['register_all_modules', 'register_checkpoint_safe_types', 'load_checkpoint_safely']
