@@ -1,0 +1,49 @@
+# Synthetic privacy-action videos (tools/data/synthetic), action set A, as
+# 8-frame 32x32 clips. Generate with:
+#   python tools/data/synthetic/generate.py --root data/synthetic
+dataset_type = 'VideoDataset'
+data_root = 'data/synthetic'
+action_set = 'a'
+ann_file_train = f'{data_root}/annotations/actions_{action_set}_train.txt'
+ann_file_val = f'{data_root}/annotations/actions_{action_set}_val.txt'
+clip_len = 8
+frame_interval = 2
+img_size = 32
+
+train_pipeline = [
+    dict(type='DecordInit'),
+    dict(type='SampleFrames', clip_len=clip_len, frame_interval=frame_interval, num_clips=1),
+    dict(type='DecordDecode'),
+    # No flips: left/right motion is the label.
+    dict(type='Resize', scale=(img_size, img_size), keep_ratio=False),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackActionInputs')
+]
+val_pipeline = [
+    dict(type='DecordInit'),
+    dict(type='SampleFrames', clip_len=clip_len, frame_interval=frame_interval, num_clips=1,
+         test_mode=True),
+    dict(type='DecordDecode'),
+    dict(type='Resize', scale=(img_size, img_size), keep_ratio=False),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackActionInputs')
+]
+test_pipeline = val_pipeline
+
+train_dataloader = dict(
+    batch_size=16,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(type=dataset_type, ann_file=ann_file_train,
+                 data_prefix=dict(video=data_root), pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=16,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(type=dataset_type, ann_file=ann_file_val,
+                 data_prefix=dict(video=data_root), pipeline=val_pipeline, test_mode=True))
+test_dataloader = val_dataloader
+val_evaluator = dict(type='AccMetric')
+test_evaluator = val_evaluator

@@ -1,0 +1,30 @@
+# Runtime shared by every spact_mm config: mmaction2 1.1.0's
+# configs/_base_/default_runtime.py with our registry scope and plugin import.
+# (It is restated rather than inherited with `mmaction::_base_/...` because
+# mmengine 0.10.7 fails to parse mmaction2 1.1.0's metafiles when resolving
+# package-scoped base configs.)
+default_scope = 'spact_mm'
+custom_imports = dict(imports=['spact_mm'], allow_failed_imports=False)
+
+default_hooks = dict(
+    runtime_info=dict(type='RuntimeInfoHook'),
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=10, ignore_last=False),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(type='CheckpointHook', interval=100, by_epoch=False, max_keep_ckpts=2),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    sync_buffers=dict(type='SyncBuffersHook'))
+custom_hooks = [dict(type='FinalCheckpointHook')]
+
+env_cfg = dict(
+    cudnn_benchmark=False,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    dist_cfg=dict(backend='nccl'))
+
+log_processor = dict(type='LogProcessor', window_size=10, by_epoch=False)
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(type='ActionVisualizer', vis_backends=vis_backends)
+log_level = 'INFO'
+load_from = None
+resume = False
+randomness = dict(seed=0, deterministic=False)

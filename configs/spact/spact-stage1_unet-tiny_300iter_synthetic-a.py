@@ -1,0 +1,22 @@
+# SPAct stage 1 (Sec. 3.3, Eq. 4 and 6), demo scale: train f_A to the identity
+# with the L1 loss, stop once validation L1 <= th_A0.
+_base_ = [
+    '../_base_/models/spact_tiny.py', '../_base_/datasets/synthetic_actions_a_8x32x32.py',
+    '../_base_/default_runtime.py'
+]
+th_A0 = 0.02  # mean |x - f_A(x)| per pixel, [0, 1] units
+model = dict(_delete_=True, type='AnonymizerReconstructor',
+             data_preprocessor={{_base_.data_preprocessor}})
+val_evaluator = dict(type='ReconstructionMetric')
+test_evaluator = val_evaluator
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=300, val_interval=50)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-3))
+param_scheduler = []
+custom_hooks = [
+    dict(type='FinalCheckpointHook'),
+    # mmengine's EarlyStoppingHook implements the th_A0 rule of Eq. 6.
+    dict(type='EarlyStoppingHook', monitor='recon/l1', rule='less', stopping_threshold=th_A0,
+         patience=10**9),
+]

@@ -1,0 +1,26 @@
+# SPAct stage 3 (Sec. 3.3, Eq. 7-9), demo scale: minimax alternation starting
+# from stage 2's f_A, f_T and f_B; stops at max_iters or when L_B >= th_Bmax.
+_base_ = [
+    '../_base_/models/spact_tiny.py', '../_base_/datasets/synthetic_actions_a_8x32x32.py',
+    '../_base_/default_runtime.py'
+]
+stage2_work_dir = 'work_dirs/spact-stage2_unet-tiny-r3d18-r18_300iter_synthetic-a'
+load_from = f'{stage2_work_dir}/final.pth'
+th_Bmax = 3.3  # NT-Xent is at most log(2N - 1) = 3.43 for N = 16 clips
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=200, val_interval=100)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+optim_wrapper = dict(
+    constructor='MinimaxOptimWrapperConstructor',
+    type='MinimaxOptimWrapper',
+    ssl_weight=0.5,  # omega of Eq. 9
+    anonymizer_steps=1,
+    adversary_steps=1,
+    anonymizer=dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-3)),  # alpha_A
+    recognizer=dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-3)),  # alpha_T
+    privacy=dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-3)))  # alpha_B
+param_scheduler = []
+custom_hooks = [
+    dict(type='FinalCheckpointHook'),
+    dict(type='SSLLossThresholdHook', threshold=th_Bmax, window=10),
+]

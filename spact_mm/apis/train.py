@@ -1,0 +1,296 @@
+"""Training entry point: parse the command line, merge it into a config, train.
+
+This module mirrors mmaction2 1.1.0's ``tools/train.py`` (same arguments, same
+``merge_args`` rules), split into library functions so that ``tools/train.py``
+is a thin CLI and tests can call every step. Two things differ, both additive:
+
+* ``--amp`` also handles SPAct's multi-branch ``optim_wrapper`` (one optim
+  wrapper per branch, e.g. ``anonymizer``, ``recognizer`` and ``privacy``):
+  each branch becomes an ``AmpOptimWrapper``.
+* ``--seed``, ``--diff-rank-seed`` and ``--deterministic`` override a config's
+  own ``randomness`` instead of being ignored when the config has one.
+
+Multi-process training on a machine without CUDA (``--launcher pytorch``) is
+made to work too: see :func:`setup_cpu_distributed`.
+"""
+import argparse
+import os
+import os.path as osp
+from typing import TYPE_CHECKING, Optional, Sequence
+
+from mmengine.config import Config, DictAction
+
+if TYPE_CHECKING:
+    from mmengine.runner import Runner
+
+#: Keys of a plain (single) optim wrapper config; anything else holding a dict
+#: with ``type`` or ``optimizer`` is a branch of a multi-branch optim wrapper.
+_PLAIN_OPTIM_WRAPPER_KEYS = frozenset({
+    'type', 'optimizer', 'paramwise_cfg', 'clip_grad', 'constructor', 'accumulative_counts',
+    'loss_scale', 'dtype', 'use_fsdp'
+})
+_AMP_COMPATIBLE_TYPES = ('OptimWrapper', 'AmpOptimWrapper')
+
+LAUNCHERS = ('none', 'pytorch', 'slurm', 'mpi')
+
+CFG_OPTIONS_HELP = (
+    'override some settings in the used config, the key-value pair in xxx=yyy format will be '
+    'merged into config file. If the value to be overwritten is a list, it should be like '
+    'key="[a,b]" or key=a,b. It also allows nested list/tuple values, e.g. '
+    'key="[(a,b),(c,d)]". Note that the quotation marks are necessary and that no white space '
+    'is allowed.')
+
+
+def add_launcher_args(parser: argparse.ArgumentParser) -> None:
+    """Add ``--launcher`` and ``--local_rank`` (shared by train and test).
+
+    Args:
+        parser: The parser to extend.
+    """
+    parser.add_argument('--launcher', choices=LAUNCHERS, default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def export_local_rank(args: argparse.Namespace) -> None:
+    """Export ``args.local_rank`` as ``LOCAL_RANK`` unless a launcher already did.
+
+    Args:
+        args: Parsed arguments with a ``local_rank`` attribute.
+    """
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+
+
+def default_work_dir(config_path: str) -> str:
+    """Return ``./work_dirs/<config file stem>``, the default work directory.
+
+    Args:
+        config_path: Path of the config file.
+
+    Returns:
+        The default work directory for that config.
+    """
+    return osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])
+
+
+def parse_train_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    """Parse the training command line (same arguments as mmaction2's ``tools/train.py``).
+
+    Args:
+        argv: Arguments without the program name; ``None`` reads ``sys.argv``.
+
+    Returns:
+        The parsed arguments. ``LOCAL_RANK`` is exported from ``--local_rank``
+        when the launcher has not set it.
+    """
+    parser = argparse.ArgumentParser(description='Train an action recognizer (SPAct)')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument(
+        '--resume',
+        nargs='?',
+        type=str,
+        const='auto',
+        help='If specify checkpoint path, resume from it, while if not specify, try to auto '
+        'resume from the latest checkpoint in the work directory.')
+    parser.add_argument(
+        '--amp', action='store_true', help='enable automatic-mixed-precision training')
+    parser.add_argument(
+        '--no-validate',
+        action='store_true',
+        help='whether not to evaluate the checkpoint during training')
+    parser.add_argument(
+        '--auto-scale-lr',
+        action='store_true',
+        help='whether to auto scale the learning rate according to the actual batch size and '
+        'the original batch size.')
+    parser.add_argument('--seed', type=int, default=None, help='random seed')
+    parser.add_argument(
+        '--diff-rank-seed',
+        action='store_true',
+        help='whether or not set different seeds for different ranks')
+    parser.add_argument(
+        '--deterministic',
+        action='store_true',
+        help='whether to set deterministic options for CUDNN backend.')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, help=CFG_OPTIONS_HELP)
+    add_launcher_args(parser)
+    args = parser.parse_args(argv)
+    export_local_rank(args)
+    return args
+
+
+def _enable_amp(optim_wrapper: dict, where: str) -> None:
+    """Turn one optim wrapper config into an ``AmpOptimWrapper`` in place."""
+    wrapper_type = optim_wrapper.get('type', 'OptimWrapper')
+    assert wrapper_type in _AMP_COMPATIBLE_TYPES, (
+        f'`--amp` is not supported for the custom optim wrapper type `{wrapper_type}` '
+        f'of `{where}`.')
+    optim_wrapper['type'] = 'AmpOptimWrapper'
+    optim_wrapper.setdefault('loss_scale', 'dynamic')
+
+
+def optim_wrapper_branches(optim_wrapper: dict) -> list:
+    """Names of the branches of a multi-branch ``optim_wrapper`` config.
+
+    A branch is a key outside the plain optim wrapper keys whose value is a dict
+    with a ``type`` or an ``optimizer`` (e.g. SPAct's ``anonymizer``,
+    ``recognizer`` and ``privacy``). A plain optim wrapper has none.
+
+    Args:
+        optim_wrapper: The ``optim_wrapper`` field of a config.
+
+    Returns:
+        The branch names, in config order.
+    """
+    return [
+        key for key, value in optim_wrapper.items()
+        if key not in _PLAIN_OPTIM_WRAPPER_KEYS and isinstance(value, dict) and (
+            'type' in value or 'optimizer' in value)
+    ]
+
+
+def merge_train_args(cfg: Config, args: argparse.Namespace) -> Config:
+    """Merge parsed training arguments into ``cfg`` (mmaction2's ``merge_args``).
+
+    Args:
+        cfg: The loaded config; modified in place.
+        args: Arguments from :func:`parse_train_args`.
+
+    Returns:
+        ``cfg``, for chaining.
+    """
+    if args.no_validate:
+        cfg.val_cfg = None
+        cfg.val_dataloader = None
+        cfg.val_evaluator = None
+
+    cfg.launcher = args.launcher
+
+    # work_dir priority: CLI > the config file > the config file name
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = default_work_dir(args.config)
+
+    if args.amp:
+        branches = optim_wrapper_branches(cfg.optim_wrapper)
+        if branches:  # one wrapper per branch; the top-level type is the container's
+            for name in branches:
+                _enable_amp(cfg.optim_wrapper[name], f'optim_wrapper.{name}')
+        else:
+            _enable_amp(cfg.optim_wrapper, 'optim_wrapper')
+
+    if args.resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif args.resume is not None:
+        cfg.resume = True
+        cfg.load_from = args.resume
+
+    if args.auto_scale_lr:
+        if cfg.get('auto_scale_lr', None) is None:
+            raise KeyError('`--auto-scale-lr` needs `auto_scale_lr = dict(base_batch_size=...)` '
+                           'in the config.')
+        cfg.auto_scale_lr.enable = True
+
+    if cfg.get('randomness', None) is None:
+        cfg.randomness = dict(
+            seed=args.seed, diff_rank_seed=args.diff_rank_seed, deterministic=args.deterministic)
+    else:  # the CLI wins over the config, for the flags actually given
+        if args.seed is not None:
+            cfg.randomness.seed = args.seed
+        if args.diff_rank_seed:
+            cfg.randomness.diff_rank_seed = True
+        if args.deterministic:
+            cfg.randomness.deterministic = True
+
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    return cfg
+
+
+def build_train_cfg(args: argparse.Namespace) -> Config:
+    """Load ``args.config`` and merge the command line into it.
+
+    Args:
+        args: Arguments from :func:`parse_train_args`.
+
+    Returns:
+        The config to hand to :func:`train`.
+    """
+    return merge_train_args(Config.fromfile(args.config), args)
+
+
+def setup_cpu_distributed(cfg: Config) -> None:
+    """Let ``--launcher pytorch`` run on CPU-only machines (gloo backend).
+
+    mmengine's ``init_dist`` calls ``torch.cuda.set_device`` and so fails
+    without a GPU. When the launcher is ``pytorch``, CUDA is unavailable and no
+    process group exists yet, this initialises a gloo process group from the
+    launcher's environment (``RANK``, ``WORLD_SIZE``, ``MASTER_ADDR``,
+    ``MASTER_PORT``), which the Runner then reuses, and makes the DDP wrapper
+    CPU-friendly (``device_ids=None``). Otherwise it does nothing.
+
+    Args:
+        cfg: The full config; ``model_wrapper_cfg`` may be set in place.
+    """
+    import torch
+    import torch.distributed as torch_dist
+
+    if cfg.get('launcher', 'none') != 'pytorch' or torch.cuda.is_available():
+        return
+    if not torch_dist.is_initialized():
+        import datetime
+
+        timeout = cfg.get('env_cfg', {}).get('dist_cfg', {}).get('timeout', 1800)
+        torch_dist.init_process_group(
+            backend='gloo', timeout=datetime.timedelta(seconds=timeout))
+    if cfg.get('model_wrapper_cfg', None) is None:
+        cfg.model_wrapper_cfg = dict(
+            type='MMDistributedDataParallel',
+            broadcast_buffers=False,
+            find_unused_parameters=cfg.get('find_unused_parameters', False))
+    cfg.model_wrapper_cfg.setdefault('device_ids', None)
+
+
+def build_runner(cfg: Config) -> 'Runner':
+    """Register ``spact_mm`` and build a Runner from ``cfg``.
+
+    A config without ``default_scope`` gets ``'spact_mm'``. A config with
+    ``runner_type`` is built through the ``spact_mm`` ``RUNNERS`` registry,
+    otherwise with ``Runner.from_cfg``.
+
+    Args:
+        cfg: A full config, e.g. from :func:`build_train_cfg`.
+
+    Returns:
+        The runner, not yet started.
+    """
+    from mmengine.runner import Runner
+
+    from spact_mm.registry import RUNNERS
+    from spact_mm.utils import register_all_modules
+
+    register_all_modules(init_default_scope=False)
+    if cfg.get('default_scope', None) is None:
+        cfg.default_scope = 'spact_mm'
+    setup_cpu_distributed(cfg)
+    if 'runner_type' in cfg:
+        return RUNNERS.build(cfg)
+    return Runner.from_cfg(cfg)
+
+
+def train(cfg: Config) -> 'Runner':
+    """Build the runner from ``cfg`` and train.
+
+    Args:
+        cfg: A full training config, e.g. from :func:`build_train_cfg`.
+
+    Returns:
+        The runner after ``runner.train()`` (``runner.iter``, ``runner.model``,
+        ``runner.work_dir`` ... are available).
+    """
+    runner = build_runner(cfg)
+    runner.train()
+    return runner

@@ -1,0 +1,39 @@
+"""Shared fixtures: a tiny SPAct model built from the demo config, and a batch."""
+import copy
+from pathlib import Path
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+
+import spact_mm  # noqa: F401
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def tiny_model_cfg(num_classes: int = 4) -> dict:
+    """The demo model config (configs/_base_/models/spact_tiny.py), without dropout."""
+    cfg = Config.fromfile(str(ROOT / 'configs/_base_/models/spact_tiny.py'))
+    model = copy.deepcopy(cfg.model.to_dict())
+    model['cls_head']['dropout_ratio'] = 0.0
+    model['cls_head']['num_classes'] = num_classes
+    return model
+
+
+def make_batch(n: int = 4, t: int = 8, size: int = 16, num_classes: int = 4, seed: int = 0):
+    """A dataloader-style batch of uint8 NCTHW clips with action labels."""
+    from mmaction.structures import ActionDataSample
+
+    gen = torch.Generator().manual_seed(seed)
+    inputs = [torch.randint(0, 256, (1, 3, t, size, size), generator=gen, dtype=torch.uint8)
+              for _ in range(n)]
+    samples = [ActionDataSample().set_gt_labels(torch.tensor([i % num_classes]))
+               for i in range(n)]
+    return dict(inputs=inputs, data_samples=samples)
+
+
+@pytest.fixture(autouse=True)
+def _spact_scope():
+    init_default_scope('spact_mm')
+    yield

@@ -1,0 +1,148 @@
+"""The minimax alternation of Sec. 3.3: which parameters move, and with which gradient."""
+import copy
+
+import pytest
+import torch
+import torch.nn as nn
+from conftest import make_batch, tiny_model_cfg
+
+from spact_mm.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
+
+W = 0.3  # omega of Eq. 9 used throughout
+
+
+def build(model_cfg=None, lr=1.0, steps=(1, 1), branches=('anonymizer', 'recognizer', 'privacy')):
+    torch.manual_seed(0)
+    model = MODELS.build(model_cfg or tiny_model_cfg()).double()
+    cfg = dict(type='MinimaxOptimWrapper', ssl_weight=W, anonymizer_steps=steps[0],
+               adversary_steps=steps[1])
+    for b in branches:
+        cfg[b] = dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=lr))
+    wrapper = OPTIM_WRAPPER_CONSTRUCTORS.build(
+        dict(type='MinimaxOptimWrapperConstructor', optim_wrapper_cfg=cfg))(model)
+    return model, wrapper
+
+
+def branch_of(name):
+    if name.startswith('data_preprocessor.anonymizer'):
+        return 'anonymizer'
+    if name.startswith('privacy_head'):
+        return 'privacy'
+    return 'recognizer'
+
+
+def snapshot(model):
+    return {k: v.detach().clone() for k, v in model.named_parameters()}
+
+
+def changed_branches(before, model):
+    out = set()
+    for k, v in model.named_parameters():
+        if not torch.equal(before[k], v.detach()):
+            out.add(branch_of(k))
+    return out
+
+
+def independent_losses(model, data, seed):
+    """L_T and L_B through an exact copy of the model with plain autograd (no reversal)."""
+    twin = copy.deepcopy(model)
+    twin.privacy_head.grad_reverse = nn.Identity()
+    twin.requires_grad_(True)
+    torch.manual_seed(seed)
+    batch = twin.data_preprocessor(copy.deepcopy(data), True)
+    losses = twin(**batch, mode='loss')
+    return twin, losses['loss_cls'], losses['loss_ssl']
+
+
+def grads_of(loss, model, branch):
+    names = [k for k, _ in model.named_parameters() if branch_of(k) == branch]
+    params = dict(model.named_parameters())
+    g = torch.autograd.grad(loss, [params[k] for k in names], allow_unused=True, retain_graph=True)
+    return {k: (torch.zeros_like(params[k]) if gi is None else gi) for k, gi in zip(names, g)}
+
+
+def test_step1_moves_only_fA_with_grad_of_LT_minus_w_LB():
+    model, wrapper = build()
+    data = make_batch()
+    before = snapshot(model)
+    twin, l_t, l_b = independent_losses(model, data, seed=11)
+    expected = grads_of(l_t - W * l_b, twin, 'anonymizer')
+
+    assert wrapper.phase == 'anonymizer'
+    torch.manual_seed(11)
+    model.train_step(copy.deepcopy(data), wrapper)
+
+    assert changed_branches(before, model) == {'anonymizer'}
+    # No weight gradients were built for the frozen f_T and f_B.
+    assert all(p.grad is None for k, p in model.named_parameters() if branch_of(k) != 'anonymizer')
+    # SGD with lr=1: theta_before - theta_after is exactly the gradient used.
+    params = dict(model.named_parameters())
+    for k, g in expected.items():
+        torch.testing.assert_close(before[k] - params[k].detach(), g, rtol=1e-7, atol=1e-10)
+    # The reversal matters: the plain sum L_T + w L_B gives a different update.
+    wrong = grads_of(l_t + W * l_b, twin, 'anonymizer')
+    assert any(not torch.allclose(before[k] - params[k].detach(), wrong[k]) for k in wrong)
+
+
+def test_step2_moves_fT_on_LT_and_fB_on_LB_without_fA_graph():
+    model, wrapper = build()
+    data = make_batch(seed=1)
+    torch.manual_seed(5)
+    model.train_step(copy.deepcopy(data), wrapper)  # step 1
+    assert wrapper.phase == 'adversary'
+    before = snapshot(model)
+    twin, l_t, l_b = independent_losses(model, data, seed=12)
+    exp_t = grads_of(l_t, twin, 'recognizer')
+    exp_b = grads_of(l_b, twin, 'privacy')
+
+    graph_flags = []
+    handle = model.data_preprocessor.anonymizer.register_forward_hook(
+        lambda m, i, o: graph_flags.append(o.requires_grad))
+    torch.manual_seed(12)
+    model.train_step(copy.deepcopy(data), wrapper)
+    handle.remove()
+
+    assert graph_flags == [False]  # f_A ran without recording autograd history
+    assert changed_branches(before, model) == {'recognizer', 'privacy'}
+    params = dict(model.named_parameters())
+    for exp in (exp_t, exp_b):
+        for k, g in exp.items():
+            torch.testing.assert_close(before[k] - params[k].detach(), g, rtol=1e-7, atol=1e-10)
+
+
+def test_phase_schedule_and_state_roundtrip():
+    model, wrapper = build(steps=(2, 3))
+    phases = []
+    for i in range(7):
+        phases.append(wrapper.phase)
+        torch.manual_seed(i)
+        model.train_step(make_batch(seed=i), wrapper)
+    assert phases == ['anonymizer'] * 2 + ['adversary'] * 3 + ['anonymizer'] * 2
+    state = wrapper.state_dict()
+    _, fresh = build(steps=(2, 3))
+    fresh.load_state_dict(state)
+    assert fresh.minimax_iter == 7 and fresh.phase == 'adversary'
+
+
+def test_missing_branch_is_never_updated():
+    # Stage 2: no anonymizer optimiser, only step 2.
+    model, wrapper = build(steps=(0, 1), branches=('recognizer', 'privacy'))
+    before = snapshot(model)
+    for i in range(2):
+        model.train_step(make_batch(seed=i), wrapper)
+    assert changed_branches(before, model) == {'recognizer', 'privacy'}
+
+
+def test_ssl_weight_reaches_gradient_reversal():
+    model, wrapper = build()
+    model.train_step(make_batch(), wrapper)
+    assert model.privacy_head.grad_reverse.weight == pytest.approx(W)
+
+
+def test_invalid_configs_raise():
+    with pytest.raises(ValueError, match='ssl_weight'):
+        build_wrapper = dict(ssl_weight=1.5)
+        from spact_mm.engine import MinimaxOptimWrapper
+        MinimaxOptimWrapper(**build_wrapper, anonymizer=build()[1]['anonymizer'])
+    with pytest.raises(ValueError, match='anonymizer'):
+        build(branches=('recognizer', 'privacy'))
