@@ -9,6 +9,7 @@ import mmaction.datasets  # noqa: F401  (register mmaction2 datasets/transforms)
 import mmaction.engine  # noqa: F401
 import mmaction.evaluation  # noqa: F401
 import mmaction.models  # noqa: F401
+import mmaction.visualization  # noqa: F401  (ActionVisualizer)
 import mmpretrain.models  # noqa: F401  (so ``mmpretrain.XXX`` types resolve)
 
 from . import datasets, engine, evaluation, models  # noqa: F401

@@ -38,6 +38,12 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
+__all__ = [
+    'ACTION_SET_A', 'ACTION_SET_B', 'ACTION_SETS', 'PERSON_ATTRIBUTES', 'SCENE_ATTRIBUTES',
+    'PRIVACY_ATTRIBUTES', 'ClipSpec', 'sample_clip_spec', 'render_frame', 'render_clip',
+    'write_video', 'generate_synthetic_dataset'
+]
+
 ACTION_SET_A: Tuple[str, ...] = ('walk_right', 'walk_left', 'jump', 'wave')
 ACTION_SET_B: Tuple[str, ...] = ('crouch', 'approach', 'spin_arms', 'walk_diagonal')
 ACTION_SETS: Dict[str, Tuple[str, ...]] = {'a': ACTION_SET_A, 'b': ACTION_SET_B}
@@ -459,7 +465,19 @@ def render_clip(spec: ClipSpec, num_frames: int, size: int, with_person: bool = 
 
 
 def write_video(path: str, frames: np.ndarray, fps: int) -> None:
-    """Write uint8 RGB frames to an mp4 file with ``cv2.VideoWriter`` (:data:`VIDEO_FOURCC`)."""
+    """Write uint8 RGB frames to an mp4 file with ``cv2.VideoWriter`` (:data:`VIDEO_FOURCC`).
+
+    decord 0.6 reads such a file back frame-exactly (count, size, random access);
+    colours come back within a few grey levels (the writer takes no quality setting).
+
+    Args:
+        path (str): Output ``.mp4`` path.
+        frames (np.ndarray): ``T x H x W x 3`` uint8 RGB frames.
+        fps (int): Frame rate stored in the file.
+
+    Raises:
+        RuntimeError: If OpenCV cannot open a writer for the codec.
+    """
     height, width = frames.shape[1:3]
     writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*VIDEO_FOURCC), fps, (width, height))
     if not writer.isOpened():
@@ -637,6 +655,11 @@ def generate_synthetic_dataset(root: str, seed: int = 0, videos_per_class: int =
     try:
         os.chmod(tmp, 0o755)
         meta = _generate_into(tmp, params)
+        done = _load_meta(root)
+        if done is not None and done.get('params') == params and not overwrite:
+            # another process finished the same dataset meanwhile: keep its copy
+            shutil.rmtree(tmp, ignore_errors=True)
+            return dict(done, root=root, generated=False, seconds=time.time() - start)
         if osp.exists(root):
             old = tempfile.mkdtemp(prefix=f'.{osp.basename(root)}.old-', dir=parent)
             os.rename(root, osp.join(old, 'data'))

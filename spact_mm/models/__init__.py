@@ -4,5 +4,5 @@ from .data_preprocessors import *  # noqa: F401,F403
 from .heads import *  # noqa: F401,F403
 from .layers import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
-from .reconstructors import *  # noqa: F401,F403
 from .recognizers import *  # noqa: F401,F403
+from .reconstructors import *  # noqa: F401,F403

@@ -8,6 +8,15 @@ meta), so ``resume=True`` and ``load_from`` fail with torch 2.14. Instead of
 falling back to ``weights_only=False`` (which runs arbitrary pickled code), we
 add exactly those types to torch's allow-list. Anything else in a file is
 refused by torch with an ``UnpicklingError`` naming the offending global.
+
+One mmengine type needs more: ``HistoryBuffer.__getstate__`` stores the
+class-wide table of statistics methods, which pickles as
+``getattr(HistoryBuffer, 'min')``; allowing ``getattr`` would defeat the
+allow-list. We make buffers pickle without that table (mmengine's
+``__setstate__`` accepts its absence, and the class re-registers its methods
+on import), so checkpoints written with spact_mm imported load safely.
+Checkpoints written by mmengine without spact_mm still hold the ``getattr``
+references and are refused.
 """
 from typing import Any, Dict, List
 
@@ -35,12 +44,22 @@ def _checkpoint_safe_types() -> List[Any]:
     return types
 
 
+def _history_buffer_getstate(self) -> dict:
+    """``HistoryBuffer`` state without the class-wide statistics-method table."""
+    return {k: v for k, v in self.__dict__.items() if k != 'statistics_methods'}
+
+
 def register_checkpoint_safe_types() -> None:
     """Extend ``torch.load``'s ``weights_only`` allow-list with mmengine's types.
 
     Called once when :mod:`spact_mm` is imported, so mmengine's own
     ``load_checkpoint`` (``load_from``, ``resume``) works with torch >= 2.6.
+    Also makes ``HistoryBuffer`` pickle without function references (see the
+    module docstring).
     """
+    from mmengine.logging import HistoryBuffer
+
+    HistoryBuffer.__getstate__ = _history_buffer_getstate
     torch.serialization.add_safe_globals(_checkpoint_safe_types())
 
 

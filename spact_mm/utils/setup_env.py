@@ -20,7 +20,7 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     if current is None or not DefaultScope.check_instance_created('spact_mm'):
         if current is not None and current.scope_name != 'spact_mm':
             warnings.warn(f'The current default scope "{current.scope_name}" is not '
-                          '"spact_mm"; a new default scope "spact_mm" is created.')
+                          '"spact_mm"; a new default scope "spact_mm" is created.', stacklevel=2)
             name = f'spact_mm-{datetime.datetime.now()}'
             DefaultScope.get_instance(name, scope_name='spact_mm')
         elif current is None:

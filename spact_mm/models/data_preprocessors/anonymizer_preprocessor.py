@@ -1,5 +1,6 @@
 """Put f_A in front of any mmaction2 (or mmpretrain) model as its data preprocessor."""
-from typing import Dict, Optional, Tuple, Union
+from contextlib import contextmanager
+from typing import Dict, Iterator, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -41,10 +42,12 @@ class AnonymizerDataPreprocessor(BaseDataPreprocessor):
 
     def __init__(self,
                  anonymizer: Union[dict, nn.Module],
-                 preprocessor: Union[dict, nn.Module] = dict(type='ActionDataPreprocessor'),
+                 preprocessor: Optional[Union[dict, nn.Module]] = None,
                  checkpoint: Optional[str] = None,
                  frozen: bool = False,
                  return_raw: bool = False) -> None:
+        if preprocessor is None:
+            preprocessor = dict(type='ActionDataPreprocessor')
         super().__init__()
         self.preprocessor = (
             MODELS.build(preprocessor) if isinstance(preprocessor, dict) else preprocessor)
@@ -58,6 +61,7 @@ class AnonymizerDataPreprocessor(BaseDataPreprocessor):
                              'AnonymizerDataPreprocessor handles NCHW and NCTHW')
         self.frozen = frozen
         self.return_raw = return_raw
+        self.enabled = True  # see :meth:`bypassed`
         if checkpoint is not None:
             self.load_anonymizer(checkpoint)
         if frozen:
@@ -87,6 +91,19 @@ class AnonymizerDataPreprocessor(BaseDataPreprocessor):
         if self.frozen:
             self.anonymizer.eval()
         return self
+
+    @contextmanager
+    def bypassed(self) -> Iterator[None]:
+        """Within this context f_A is skipped: the model sees raw frames.
+
+        Used to measure a recognizer on raw versus anonymized input with the
+        same weights (e.g. the demo's "f_T top-1 on raw clips").
+        """
+        previous, self.enabled = self.enabled, False
+        try:
+            yield
+        finally:
+            self.enabled = previous
 
     # ------------------------------------------------------------ pixel space
     def _mean_std(self, ndim_tail: int) -> Tuple[Optional[torch.Tensor], Optional[torch.Tensor]]:
@@ -124,6 +141,8 @@ class AnonymizerDataPreprocessor(BaseDataPreprocessor):
 
     def anonymize(self, inputs: torch.Tensor) -> torch.Tensor:
         """Anonymize a normalised batch in the wrapped preprocessor's layout."""
+        if not self.enabled:
+            return inputs
         if self.format_shape == 'NCTHW':
             # (..., C, T, H, W) -> (..., T, C, H, W): f_A is a per-frame 2D model.
             frames = self.to_unit(inputs, 3).movedim(-4, -3)

@@ -57,7 +57,8 @@ class AnonymizerReconstructor(BaseModel):
         if mode == 'loss':
             return dict(loss_l1=per_frame.mean())
         if mode == 'predict':
-            num_pixels = inputs.shape[-1] * inputs.shape[-2] * self.data_preprocessor.anonymizer.in_channels
+            pre = self.data_preprocessor
+            num_pixels = inputs.shape[-1] * inputs.shape[-2] * pre.anonymizer.in_channels
             out = []
             for row in per_frame:
                 sample = BaseDataElement()

@@ -1,0 +1,21 @@
+"""Train a model from a config: a thin CLI over :mod:`spact_mm.apis.train`.
+
+Same arguments as mmaction2's ``tools/train.py``; run ``python tools/train.py -h``.
+"""
+import importlib.util
+import os.path as osp
+import sys
+
+if importlib.util.find_spec('spact_mm') is None:  # run from a checkout, not installed
+    sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from spact_mm.apis import build_train_cfg, parse_train_args, train  # noqa: E402
+
+
+def main() -> None:
+    """Parse ``sys.argv``, merge it into the config and train."""
+    train(build_train_cfg(parse_train_args()))
+
+
+if __name__ == '__main__':
+    main()
