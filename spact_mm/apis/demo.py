@@ -20,9 +20,9 @@ from mmengine.config import Config
 
 #: Demo configs of the three stages, relative to the configs folder.
 STAGE_CONFIGS = dict(
-    stage1='spact/spact-stage1_unet-tiny_300iter_synthetic-a.py',
-    stage2='spact/spact-stage2_unet-tiny-r3d18-r18_300iter_synthetic-a.py',
-    stage3='spact/spact-stage3_unet-tiny-r3d18-r18_minimax-200iter_synthetic-a.py',
+    stage1='spact/spact-stage1_unet-tiny_200iter_synthetic-a.py',
+    stage2='spact/spact-stage2_unet-tiny-r3d18-r18_150iter_synthetic-a.py',
+    stage3='spact/spact-stage3_unet-tiny-r3d18-r18_minimax-150iter_synthetic-a.py',
 )
 
 
@@ -142,14 +142,14 @@ def run_demo(work_dir: str = 'work_dirs/demo',
 
     r2 = stage_runner('stage2')
     r2.train()
-    figures['stage2'] = dict(iters=r2.iter, top1_anonymized=r2.val()['acc/top1_acc'],
+    figures['stage2'] = dict(iters=r2.iter, top1_anonymized=r2.val()['acc/top1'],
                              ssl_loss_val=evaluate_ssl_loss(r2.model, r2.val_dataloader, seed))
 
     r3 = stage_runner('stage3')
     r3.train()
-    top1_anon = r3.val()['acc/top1_acc']
+    top1_anon = r3.val()['acc/top1']
     with r3.model.data_preprocessor.bypassed():
-        top1_raw = r3.val()['acc/top1_acc']
+        top1_raw = r3.val()['acc/top1']
     figures['stage3'] = dict(iters=r3.iter, top1_anonymized=top1_anon, top1_raw=top1_raw,
                              ssl_loss_val=evaluate_ssl_loss(r3.model, r3.val_dataloader, seed))
     grid = osp.join(work_dir, 'anonymization_grid.png')

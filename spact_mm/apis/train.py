@@ -181,10 +181,8 @@ def merge_train_args(cfg: Config, args: argparse.Namespace) -> Config:
         else:
             _enable_amp(cfg.optim_wrapper, 'optim_wrapper')
 
-    if args.resume == 'auto':
-        cfg.resume = True
-        cfg.load_from = None
-    elif args.resume is not None:
+    # `--resume` without a path is resolved at the end, after --cfg-options.
+    if args.resume not in (None, 'auto'):
         cfg.resume = True
         cfg.load_from = args.resume
 
@@ -207,6 +205,18 @@ def merge_train_args(cfg: Config, args: argparse.Namespace) -> Config:
 
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+
+    if args.resume == 'auto':
+        # Unlike mmaction2, which drops ``load_from`` and may then start from
+        # random weights: resume from the work dir's latest checkpoint if there
+        # is one, otherwise start as configured, e.g. from the previous SPAct
+        # stage's ``final.pth`` named in ``load_from``.
+        from mmengine.runner import find_latest_checkpoint
+
+        latest = find_latest_checkpoint(cfg.work_dir) if osp.isdir(cfg.work_dir) else None
+        cfg.resume = latest is not None
+        if latest is not None:
+            cfg.load_from = latest
     return cfg
 
 

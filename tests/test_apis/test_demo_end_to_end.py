@@ -68,7 +68,9 @@ def test_resume_continues_minimax(demo_run, tiny_data, tmp_path):
     cfg.work_dir = str(tmp_path)
     cfg.default_hooks.checkpoint.interval = 2
     cfg.train_cfg.val_interval = 100
+    # As `tools/train.py --resume` does when the work dir holds a checkpoint.
     cfg.resume = True
+    cfg.load_from = osp.join(str(tmp_path), 'iter_4.pth')
     runner = Runner.from_cfg(cfg)
     runner.train()
     assert runner.iter == 6

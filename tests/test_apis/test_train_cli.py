@@ -106,8 +106,18 @@ def test_amp_rejects_custom_wrapper(tmp_path):
 def test_resume_auto_and_path(tmp_path):
     cfg = _cfg(tmp_path)
     assert not cfg.get('resume', False)
-    cfg = _cfg(tmp_path, '--resume')
-    assert cfg.resume is True and cfg.load_from is None
+    # Nothing to resume in the work dir yet: start as configured, keeping
+    # load_from (the previous SPAct stage's weights).
+    cfg = _cfg(tmp_path, '--resume', '--cfg-options', 'load_from=prev/final.pth')
+    assert cfg.resume is False and cfg.load_from == 'prev/final.pth'
+    # A checkpoint in the work dir: resume from exactly that file.
+    work = tmp_path / 'work'
+    work.mkdir()
+    (work / 'iter_8.pth').write_bytes(b'')
+    (work / 'last_checkpoint').write_text(str(work / 'iter_8.pth'))
+    cfg = _cfg(tmp_path, '--resume', '--work-dir', str(work), '--cfg-options',
+               'load_from=prev/final.pth')
+    assert cfg.resume is True and cfg.load_from == str(work / 'iter_8.pth')
     cfg = _cfg(tmp_path, '--resume', 'ckpt/iter_4.pth')
     assert cfg.resume is True and cfg.load_from == 'ckpt/iter_4.pth'
     # `--resume` right before the positional config must not eat it

@@ -80,10 +80,13 @@ class AnonymizerDataPreprocessor(BaseDataPreprocessor):
             if sub:
                 state = sub
                 break
-        missing, unexpected = self.anonymizer.load_state_dict(state, strict=False)
+        try:
+            missing, unexpected = self.anonymizer.load_state_dict(state, strict=False)
+        except RuntimeError as e:  # shape mismatch: another width or depth
+            raise ValueError(f'{checkpoint} does not hold weights of this anonymizer: {e}') from e
         if missing or unexpected:
-            raise KeyError(f'{checkpoint} does not hold weights of this anonymizer: '
-                           f'missing keys {missing[:5]}..., unexpected keys {unexpected[:5]}...')
+            raise ValueError(f'{checkpoint} does not hold weights of this anonymizer: '
+                             f'missing keys {missing[:5]}, unexpected keys {unexpected[:5]}')
 
     def train(self, mode: bool = True) -> 'AnonymizerDataPreprocessor':
         """Set train/eval mode; a frozen f_A always stays in eval mode."""

@@ -4,9 +4,9 @@ _base_ = [
     '../_base_/models/spact_tiny.py', '../_base_/datasets/synthetic_actions_a_8x32x32.py',
     '../_base_/default_runtime.py'
 ]
-stage1_work_dir = 'work_dirs/spact-stage1_unet-tiny_300iter_synthetic-a'
+stage1_work_dir = 'work_dirs/spact-stage1_unet-tiny_200iter_synthetic-a'
 model = dict(data_preprocessor=dict(checkpoint=f'{stage1_work_dir}/final.pth', frozen=True))
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=300, val_interval=100)
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=150, val_interval=50)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 # Only step 2 of the minimax alternation: no anonymizer optimiser.

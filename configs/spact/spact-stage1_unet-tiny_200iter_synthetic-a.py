@@ -4,12 +4,14 @@ _base_ = [
     '../_base_/models/spact_tiny.py', '../_base_/datasets/synthetic_actions_a_8x32x32.py',
     '../_base_/default_runtime.py'
 ]
-th_A0 = 0.02  # mean |x - f_A(x)| per pixel, [0, 1] units
+th_A0 = 0.03  # mean |x - f_A(x)| per pixel, [0, 1] units
 model = dict(_delete_=True, type='AnonymizerReconstructor',
              data_preprocessor={{_base_.data_preprocessor}})
+# f_A sees every frame of a clip: 8 clips x 8 frames = 64 frames per batch.
+train_dataloader = dict(batch_size=8)
 val_evaluator = dict(type='ReconstructionMetric')
 test_evaluator = val_evaluator
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=300, val_interval=50)
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=200, val_interval=50)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-3))

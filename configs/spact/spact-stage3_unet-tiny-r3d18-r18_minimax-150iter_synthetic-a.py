@@ -4,10 +4,10 @@ _base_ = [
     '../_base_/models/spact_tiny.py', '../_base_/datasets/synthetic_actions_a_8x32x32.py',
     '../_base_/default_runtime.py'
 ]
-stage2_work_dir = 'work_dirs/spact-stage2_unet-tiny-r3d18-r18_300iter_synthetic-a'
+stage2_work_dir = 'work_dirs/spact-stage2_unet-tiny-r3d18-r18_150iter_synthetic-a'
 load_from = f'{stage2_work_dir}/final.pth'
 th_Bmax = 3.3  # NT-Xent is at most log(2N - 1) = 3.43 for N = 16 clips
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=200, val_interval=100)
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=150, val_interval=50)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 optim_wrapper = dict(
