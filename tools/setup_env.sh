@@ -15,10 +15,10 @@ STAMP="$VENV/.spact_mm_stamp"
 WANT="$(cat "$ROOT/requirements.txt" "$ROOT/setup.py" | sha256sum | cut -d' ' -f1) $TORCH_PINS"
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
     echo "[setup_env] installing dependencies (first run takes a few minutes)"
-    "$VENV/bin/python" -m pip install -q --upgrade pip wheel 'setuptools<70'
+    "$VENV/bin/python" -m pip install -q --upgrade pip wheel
     # shellcheck disable=SC2086
-    "$VENV/bin/python" -m pip install -q $TORCH_PINS
-    "$VENV/bin/python" -m pip install -q -r "$ROOT/requirements.txt"
+    "$VENV/bin/python" -m pip install -q $TORCH_PINS "setuptools>=77.0.3,<81"
+    "$VENV/bin/python" -m pip install -q -r "$ROOT/requirements.txt" $TORCH_PINS  # keeps torch pinned
     "$VENV/bin/python" -m pip install -q --no-deps --no-build-isolation -e "$ROOT"
     echo "$WANT" > "$STAMP"
 fi
