@@ -2,24 +2,12 @@
 # f_A, f_T, f_B; stops when L_B >= th_Bmax. Adam 1e-4 per branch.
 _base_ = [
     '../_base_/models/spact_r3d18_unet_r50.py', '../_base_/datasets/ucf101_16x112x112.py',
-    '../_base_/default_runtime.py'
+    '../_base_/schedules/spact_stage3_minimax_adam.py', '../_base_/default_runtime.py'
 ]
 stage2_work_dir = 'work_dirs/spact-stage2_unet-r3d18-r50_adam-100e_ucf101-16x112x112'
 load_from = f'{stage2_work_dir}/final.pth'
 th_Bmax = 2.6  # NT-Xent is at most log(2N - 1) = 2.71 for N = 8 clips per GPU
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=100, val_interval=5)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
-optim_wrapper = dict(
-    constructor='MinimaxOptimWrapperConstructor',
-    type='MinimaxOptimWrapper',
-    ssl_weight=0.5,  # omega of Eq. 9
-    anonymizer_steps=1,
-    adversary_steps=1,
-    anonymizer=dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-4)),
-    recognizer=dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-4)),
-    privacy=dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-4)))
-param_scheduler = []
 default_hooks = dict(checkpoint=dict(interval=5, by_epoch=True))
 log_processor = dict(by_epoch=True)
 custom_hooks = [

@@ -2,24 +2,16 @@
 # from stage 2's f_A, f_T and f_B; stops at max_iters or when L_B >= th_Bmax.
 _base_ = [
     '../_base_/models/spact_tiny.py', '../_base_/datasets/synthetic_actions_a_8x32x32.py',
-    '../_base_/default_runtime.py'
+    '../_base_/schedules/spact_stage3_minimax_adam.py', '../_base_/default_runtime.py'
 ]
 stage2_work_dir = 'work_dirs/spact-stage2_unet-tiny-r3d18-r18_150iter_synthetic-a'
 load_from = f'{stage2_work_dir}/final.pth'
 th_Bmax = 3.3  # NT-Xent is at most log(2N - 1) = 3.43 for N = 16 clips
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=150, val_interval=50)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
 optim_wrapper = dict(
-    constructor='MinimaxOptimWrapperConstructor',
-    type='MinimaxOptimWrapper',
-    ssl_weight=0.5,  # omega of Eq. 9
-    anonymizer_steps=1,
-    adversary_steps=1,
-    anonymizer=dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-3)),  # alpha_A
-    recognizer=dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-3)),  # alpha_T
-    privacy=dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-3)))  # alpha_B
-param_scheduler = []
+    anonymizer=dict(optimizer=dict(lr=1e-3)),  # alpha_A
+    recognizer=dict(optimizer=dict(lr=1e-3)),  # alpha_T
+    privacy=dict(optimizer=dict(lr=1e-3)))  # alpha_B
 custom_hooks = [
     dict(type='FinalCheckpointHook'),
     dict(type='SSLLossThresholdHook', threshold=th_Bmax, window=10),
