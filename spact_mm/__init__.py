@@ -13,10 +13,15 @@ import mmaction.visualization  # noqa: F401  (ActionVisualizer)
 import mmpretrain.models  # noqa: F401  (so ``mmpretrain.XXX`` types resolve)
 
 from . import datasets, engine, evaluation, models  # noqa: F401
-from .utils import register_all_modules, register_checkpoint_safe_types
+from .utils import (
+    register_all_modules,
+    register_checkpoint_safe_types,
+    register_safe_checkpoint_loaders,
+)
 
 __version__ = '0.1.0'
 
 register_checkpoint_safe_types()
+register_safe_checkpoint_loaders()  # load_from, resume, URLs: weights_only=True
 
 __all__ = ['register_all_modules', '__version__']

@@ -11,10 +11,12 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=10, ignore_last=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=100, by_epoch=False, max_keep_ckpts=2),
+    # Atomic writes: a crash mid-write never replaces or deletes a good checkpoint.
+    checkpoint=dict(type='AtomicCheckpointHook', interval=100, by_epoch=False, max_keep_ckpts=2),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     sync_buffers=dict(type='SyncBuffersHook'))
-custom_hooks = [dict(type='FinalCheckpointHook')]
+# ResumeStateHook: bit-exact resume (random generators, stop-rule hook state).
+custom_hooks = [dict(type='FinalCheckpointHook'), dict(type='ResumeStateHook')]
 
 env_cfg = dict(
     cudnn_benchmark=False,

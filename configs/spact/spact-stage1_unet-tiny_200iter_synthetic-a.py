@@ -18,6 +18,7 @@ optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-3))
 param_scheduler = []
 custom_hooks = [
     dict(type='FinalCheckpointHook'),
+    dict(type='ResumeStateHook'),
     # mmengine's EarlyStoppingHook implements the th_A0 rule of Eq. 6.
     dict(type='EarlyStoppingHook', monitor='recon/l1', rule='less', stopping_threshold=th_A0,
          patience=10**9),

@@ -18,6 +18,7 @@ default_hooks = dict(checkpoint=dict(interval=1, by_epoch=True))
 log_processor = dict(by_epoch=True)
 custom_hooks = [
     dict(type='FinalCheckpointHook'),
+    dict(type='ResumeStateHook'),
     dict(type='EarlyStoppingHook', monitor='recon/l1', rule='less', stopping_threshold=th_A0,
          patience=10**9),
 ]

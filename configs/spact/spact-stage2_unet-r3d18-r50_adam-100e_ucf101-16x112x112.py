@@ -9,3 +9,6 @@ model = dict(data_preprocessor=dict(checkpoint=f'{stage1_work_dir}/final.pth', f
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=100, val_interval=5)
 default_hooks = dict(checkpoint=dict(interval=5, by_epoch=True))
 log_processor = dict(by_epoch=True)
+# Distributed runs (tools/dist_train.sh): DDP that tolerates the branches frozen per
+# minimax step (find_unused_parameters=True); ignored by single-process runs.
+model_wrapper_cfg = dict(type='SPActDistributedDataParallel')

@@ -10,3 +10,6 @@ train_cfg = dict(type='IterBasedTrainLoop', max_iters=150, val_interval=50)
 optim_wrapper = dict(
     recognizer=dict(optimizer=dict(lr=1e-3)),  # alpha_T
     privacy=dict(optimizer=dict(lr=1e-3)))  # alpha_B
+# Distributed runs (tools/dist_train.sh): DDP that tolerates the branches frozen per
+# minimax step (find_unused_parameters=True); ignored by single-process runs.
+model_wrapper_cfg = dict(type='SPActDistributedDataParallel')

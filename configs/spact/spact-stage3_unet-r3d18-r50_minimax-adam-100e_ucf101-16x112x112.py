@@ -12,5 +12,9 @@ default_hooks = dict(checkpoint=dict(interval=5, by_epoch=True))
 log_processor = dict(by_epoch=True)
 custom_hooks = [
     dict(type='FinalCheckpointHook'),
+    dict(type='ResumeStateHook'),
     dict(type='SSLLossThresholdHook', threshold=th_Bmax, window=50),
 ]
+# Distributed runs (tools/dist_train.sh): DDP that tolerates the branches frozen per
+# minimax step (find_unused_parameters=True); ignored by single-process runs.
+model_wrapper_cfg = dict(type='SPActDistributedDataParallel')

@@ -14,5 +14,9 @@ optim_wrapper = dict(
     privacy=dict(optimizer=dict(lr=1e-3)))  # alpha_B
 custom_hooks = [
     dict(type='FinalCheckpointHook'),
+    dict(type='ResumeStateHook'),
     dict(type='SSLLossThresholdHook', threshold=th_Bmax, window=10),
 ]
+# Distributed runs (tools/dist_train.sh): DDP that tolerates the branches frozen per
+# minimax step (find_unused_parameters=True); ignored by single-process runs.
+model_wrapper_cfg = dict(type='SPActDistributedDataParallel')

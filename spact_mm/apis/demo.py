@@ -14,8 +14,6 @@ import time
 from pathlib import Path
 from typing import Dict, Optional
 
-import numpy as np
-import torch
 from mmengine.config import Config
 
 #: Demo configs of the three stages, relative to the configs folder.
@@ -77,26 +75,10 @@ def build_stage_cfg(stage: str, work_root: str, data_root: str, max_iters: Optio
 def _frames_grid(model, batch: dict, path: str, num_clips: int = 4, num_frames: int = 4,
                  scale: int = 3) -> None:
     """Save a PNG: per clip, a row of raw frames above a row of anonymized frames."""
-    import cv2
+    from spact_mm.visualization import batch_anonymization_grid, save_grid
 
-    pre = model.data_preprocessor
-    with torch.no_grad():
-        data = pre(batch, False)
-        with pre.bypassed():
-            raw = pre(batch, False)['inputs']
-    rows = []
-    for x in (raw, data['inputs']):
-        rows.append(pre.to_unit(x, 3).movedim(-4, -3))  # (N, M, T, C, H, W) in [0, 1]
-    t = rows[0].shape[2]
-    idx = np.linspace(0, t - 1, num_frames).round().astype(int)
-    tiles = []
-    for c in range(min(num_clips, rows[0].shape[0])):
-        for r in rows:
-            frames = [r[c, 0, i].permute(1, 2, 0).clamp(0, 1).numpy() for i in idx]
-            tiles.append(np.concatenate(frames, axis=1))
-    img = (np.concatenate(tiles, axis=0) * 255).round().astype(np.uint8)
-    img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
-    cv2.imwrite(path, cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+    save_grid(batch_anonymization_grid(model.data_preprocessor, batch, num_clips, num_frames,
+                                       scale), path)
 
 
 def run_demo(work_dir: str = 'work_dirs/demo',

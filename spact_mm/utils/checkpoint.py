@@ -76,8 +76,8 @@ def load_checkpoint_safely(filename: str, map_location: str = 'cpu') -> Dict[str
     Raises:
         FileNotFoundError: If the file does not exist.
         RuntimeError: If the file holds anything outside the allow-list (for
-            example a pickle that would execute code); the message names the
-            file.
+            example a pickle that would execute code), or is empty, truncated
+            or not a checkpoint at all; the message names the file.
     """
     import os
     import pickle
@@ -88,5 +88,139 @@ def load_checkpoint_safely(filename: str, map_location: str = 'cpu') -> Dict[str
     try:
         return torch.load(filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
-        raise RuntimeError(f'refusing to load {filename}: it holds objects outside the '
-                           f'checkpoint allow-list ({e})') from e
+        raise _refusal(filename, e) from e
+    except (EOFError, KeyError, RuntimeError) as e:
+        # torch's own messages for these name no file (e.g. ``EOFError('')`` for
+        # an empty file, ``KeyError`` for text, a miniz error for a truncated zip).
+        raise RuntimeError(f'cannot load {filename}: empty, truncated or not a torch '
+                           f'checkpoint ({type(e).__name__}: {e})') from e
+
+
+def _refusal(source: str, err: Exception) -> RuntimeError:
+    detail = str(err)
+    if 'WeightsUnpickler error:' in detail:  # drop torch's advice to use weights_only=False
+        detail = detail.split('WeightsUnpickler error:', 1)[1].split('Check the documentation')[0]
+        detail = ' '.join(detail.split())
+    return RuntimeError(f'refusing to load {source}: it holds objects outside the checkpoint '
+                        f'allow-list, e.g. a pickle that would run code ({detail})')
+
+
+def safe_load_from_local(filename: str, map_location=None) -> Dict[str, Any]:
+    """mmengine ``CheckpointLoader`` scheme for local paths, loading with the allow-list.
+
+    Replaces mmengine's ``load_from_local`` (which calls ``torch.load`` without
+    ``weights_only`` and so executes pickled code on torch < 2.6). Used by
+    ``load_from``, ``resume``, ``tools/test.py``'s checkpoint argument and
+    everything else that goes through mmengine's ``CheckpointLoader``.
+
+    Args:
+        filename: Local path (``~`` is expanded).
+        map_location: Same as :func:`torch.load`.
+
+    Returns:
+        The loaded checkpoint.
+    """
+    import os.path as osp
+
+    return load_checkpoint_safely(osp.expanduser(filename), map_location=map_location)
+
+
+def safe_load_from_http(filename: str, map_location=None, model_dir=None,
+                        progress: bool = False) -> Dict[str, Any]:
+    """mmengine ``CheckpointLoader`` scheme for ``http(s)://`` URLs, with the allow-list.
+
+    mmengine's ``load_from_http`` calls ``torch.hub.load_state_dict_from_url``,
+    whose ``weights_only`` defaults to ``False`` even in torch 2.14: a
+    downloaded pickle would run code. This one downloads the same way (rank 0
+    first, then the others) and loads with ``weights_only=True``.
+
+    Args:
+        filename: The URL.
+        map_location: Same as :func:`torch.load`.
+        model_dir: Download folder (torch hub's cache by default).
+        progress: Show a download progress bar.
+
+    Returns:
+        The loaded checkpoint.
+    """
+    import pickle
+
+    from mmengine.dist import get_dist_info
+
+    def fetch():
+        try:
+            return torch.hub.load_state_dict_from_url(
+                filename, model_dir=model_dir, map_location=map_location, progress=progress,
+                weights_only=True)
+        except pickle.UnpicklingError as e:
+            raise _refusal(filename, e) from e
+
+    rank, world_size = get_dist_info()
+    checkpoint = fetch() if rank == 0 else None
+    if world_size > 1:
+        torch.distributed.barrier()
+        if rank > 0:
+            checkpoint = fetch()
+    return checkpoint
+
+
+def register_safe_checkpoint_loaders() -> None:
+    """Make every mmengine checkpoint path load with ``weights_only=True``.
+
+    Re-registers mmengine's ``CheckpointLoader`` schemes for local files and
+    ``http(s)://`` with :func:`safe_load_from_local` and
+    :func:`safe_load_from_http`, and points the module-level names that
+    mmengine's other schemes call (``torchvision://``, ``open-mmlab://``,
+    ``mmcls://`` go through ``load_from_http``/``load_from_local``) at them.
+    The remaining schemes (``pavi://``, ``s3://``) call ``torch.load`` with its
+    default, ``weights_only=True`` on torch >= 2.6. Called on ``import spact_mm``.
+    """
+    from mmengine.runner import checkpoint as mm_ckpt
+
+    mm_ckpt.CheckpointLoader.register_scheme(prefixes='', loader=safe_load_from_local,
+                                             force=True)
+    mm_ckpt.CheckpointLoader.register_scheme(prefixes=('http://', 'https://'),
+                                             loader=safe_load_from_http, force=True)
+    mm_ckpt.load_from_local = safe_load_from_local
+    mm_ckpt.load_from_http = safe_load_from_http
+
+
+def atomic_write_bytes(data: bytes, filename: str) -> None:
+    """Write ``data`` to ``filename`` so that a crash never leaves a partial file there.
+
+    The bytes go to a temporary file in the same folder, are flushed to disk
+    (``fsync``), and the temporary file is renamed over ``filename``
+    (``os.replace`` is atomic on POSIX and Windows). On any error the
+    temporary file is removed and ``filename`` is untouched. Hand-written: the
+    Python standard library has no atomic-write helper.
+
+    Args:
+        data: File content.
+        filename: Destination path.
+    """
+    import os
+    import tempfile
+
+    folder = os.path.dirname(os.path.abspath(filename))
+    fd, tmp = tempfile.mkstemp(prefix=f'.{os.path.basename(filename)}.', suffix='.tmp',
+                               dir=folder)
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, filename)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    try:  # make the rename itself durable
+        dir_fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)

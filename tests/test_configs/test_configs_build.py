@@ -10,13 +10,22 @@ from spact_mm.registry import MODELS
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = sorted(p for p in (ROOT / 'configs').rglob('*.py') if '_base_' not in p.parts)
+# Protocol configs describe fresh attacker models (`action`, `privacy`), not one
+# `model`; test_protocol_ablation_configs.py builds those.
+MODEL_CONFIGS = [p for p in CONFIGS if 'protocols' not in p.parts]
 
 
 def test_configs_found():
     assert len(CONFIGS) >= 6
 
 
-@pytest.mark.parametrize('path', CONFIGS, ids=[p.name for p in CONFIGS])
+def test_protocol_configs_are_the_only_ones_without_a_model():
+    for path in CONFIGS:
+        cfg = Config.fromfile(str(path))
+        assert ('model' in cfg) == (path in MODEL_CONFIGS), path
+
+
+@pytest.mark.parametrize('path', MODEL_CONFIGS, ids=[p.name for p in MODEL_CONFIGS])
 def test_config_builds(path):
     cfg = Config.fromfile(str(path))
     assert cfg.default_scope == 'spact_mm'

@@ -2,6 +2,7 @@
 import os
 import os.path as osp
 
+from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 
 from spact_mm.registry import HOOKS
@@ -29,7 +30,10 @@ class FinalCheckpointHook(Hook):
 
     def after_train(self, runner) -> None:
         tmp = f'.{self.filename}.tmp'
+        # Every rank calls save_checkpoint (it synchronises), only rank 0 writes.
         runner.save_checkpoint(runner.work_dir, tmp, save_optimizer=False,
                                save_param_scheduler=False)
-        os.replace(osp.join(runner.work_dir, tmp), osp.join(runner.work_dir, self.filename))
-        runner.logger.info(f'final weights saved to {osp.join(runner.work_dir, self.filename)}')
+        if is_main_process():
+            os.replace(osp.join(runner.work_dir, tmp), osp.join(runner.work_dir, self.filename))
+            runner.logger.info(
+                f'final weights saved to {osp.join(runner.work_dir, self.filename)}')

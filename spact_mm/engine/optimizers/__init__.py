@@ -1,5 +1,5 @@
 """Minimax optimisation."""
 from .minimax_constructor import MinimaxOptimWrapperConstructor
-from .minimax_optim_wrapper import MinimaxOptimWrapper
+from .minimax_optim_wrapper import MinimaxOptimWrapper, NonFiniteLossError
 
-__all__ = ['MinimaxOptimWrapper', 'MinimaxOptimWrapperConstructor']
+__all__ = ['MinimaxOptimWrapper', 'MinimaxOptimWrapperConstructor', 'NonFiniteLossError']

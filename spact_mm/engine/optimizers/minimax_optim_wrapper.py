@@ -1,6 +1,6 @@
 """The minimax alternation of SPAct (Sec. 3.3, Eq. 7-9) as an optim wrapper."""
 from contextlib import ExitStack, contextmanager
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -11,6 +11,10 @@ from spact_mm.registry import OPTIM_WRAPPERS
 BRANCHES = ('anonymizer', 'recognizer', 'privacy')
 #: Branches updated in each phase: step 1 (Eq. 9) and step 2 (Eq. 7, 8).
 PHASE_BRANCHES = {'anonymizer': ('anonymizer', ), 'adversary': ('recognizer', 'privacy')}
+
+
+class NonFiniteLossError(RuntimeError):
+    """Raised after ``max_nonfinite_in_row`` non-finite minimax losses in a row."""
 
 
 @OPTIM_WRAPPERS.register_module()
@@ -37,18 +41,43 @@ class MinimaxOptimWrapper(OptimWrapperDict):
     ablation has no ``privacy`` branch). Build it with
     :class:`MinimaxOptimWrapperConstructor`.
 
+    Mixed precision: give every branch as an mmengine ``AmpOptimWrapper``
+    (``tools/train.py --amp`` does this). The forward pass of all three nets
+    runs under one autocast, and the branches share one ``GradScaler`` (the
+    first branch's, in the order ``anonymizer``, ``recognizer``, ``privacy``):
+    one scaled backward feeds every active optimiser, each is stepped through
+    the shared scaler, and the scale is updated once per step, PyTorch's
+    recipe for several optimisers on one loss.
+
+    Gradient accumulation: with ``accumulative_counts=k`` (equal in every
+    branch), each minimax step spans ``k`` consecutive iterations of the same
+    phase: the loss of each is divided by ``k``, gradients accumulate (with
+    DDP's ``no_sync`` until the last one) and the active branches step once.
+    The alternation therefore counts optimiser steps, and a step sees ``k``
+    batches. If ``max_iters`` is not a multiple of ``k``, the last, shorter
+    window is scaled by its own length, as mmengine's ``OptimWrapper`` does.
+
     Args:
         ssl_weight: omega of Eq. 9, in (0, 1].
-        anonymizer_steps: Step-1 iterations per cycle.
-        adversary_steps: Step-2 iterations per cycle.
-        **optim_wrappers: ``OptimWrapper`` per branch (keys ``anonymizer``,
-            ``recognizer``, ``privacy``).
+        anonymizer_steps: Step-1 steps per cycle.
+        adversary_steps: Step-2 steps per cycle.
+        channels_last: Convert the model's convolution weights to the
+            channels-last memory format (``channels_last`` for 2D,
+            ``channels_last_3d`` for 3D convolutions) before the first
+            iteration; faster convolutions on recent GPUs, same results.
+        max_nonfinite_in_row: A NaN or inf loss (L_T + L_B) skips the step
+            (see :meth:`_guard_nonfinite`); this many in a row stop the run
+            with ``NonFiniteLossError``. ``0`` disables the guard.
+        **optim_wrappers: ``OptimWrapper`` or ``AmpOptimWrapper`` per branch
+            (keys ``anonymizer``, ``recognizer``, ``privacy``).
     """
 
     def __init__(self,
                  ssl_weight: float = 1.0,
                  anonymizer_steps: int = 1,
                  adversary_steps: int = 1,
+                 channels_last: bool = False,
+                 max_nonfinite_in_row: int = 5,
                  **optim_wrappers: OptimWrapper) -> None:
         unknown = set(optim_wrappers) - set(BRANCHES)
         if unknown:
@@ -62,22 +91,45 @@ class MinimaxOptimWrapper(OptimWrapperDict):
             raise ValueError('anonymizer_steps > 0 needs an `anonymizer` optimiser')
         if adversary_steps and not {'recognizer', 'privacy'} & set(optim_wrappers):
             raise ValueError('adversary_steps > 0 needs a `recognizer` or `privacy` optimiser')
-        if any(isinstance(w, AmpOptimWrapper) for w in optim_wrappers.values()):
-            raise NotImplementedError('AmpOptimWrapper branches are not supported yet')
+        wrappers = [optim_wrappers[b] for b in BRANCHES if b in optim_wrappers]
+        amp = [isinstance(w, AmpOptimWrapper) for w in wrappers]
+        if any(amp) and not all(amp):
+            raise ValueError('either every minimax branch is an AmpOptimWrapper or none is: '
+                             'one forward pass serves all branches')
+        self.use_amp = all(amp)
+        self.loss_scaler = None
+        self.cast_dtype = None
+        if self.use_amp:
+            dtypes = {w.cast_dtype for w in wrappers}
+            if len(dtypes) > 1:
+                raise ValueError(f'AmpOptimWrapper branches must share one dtype, got {dtypes}')
+            self.cast_dtype = dtypes.pop()
+            self.loss_scaler = wrappers[0].loss_scaler
+            self._scale_update_param = wrappers[0]._scale_update_param
+            for w in wrappers:  # one scaler: one scaled backward serves every branch
+                w.loss_scaler = self.loss_scaler
         counts = {w._accumulative_counts for w in optim_wrappers.values()}
         if len(counts) > 1:
             raise ValueError('all branches must use the same accumulative_counts')
+        self.accumulative_counts = counts.pop()
+        self.max_iters = -1  # set by initialize_count_status; -1: unknown
+        self.channels_last = channels_last
+        self._channels_last_done = False
         self.ssl_weight = float(ssl_weight)
         self.anonymizer_steps = anonymizer_steps
         self.adversary_steps = adversary_steps
         self.minimax_iter = 0  # iterations done; the phase is derived from it
         self._branch_params: Dict[str, List[nn.Parameter]] = {}
+        self.max_nonfinite_in_row = int(max_nonfinite_in_row)
+        self.nonfinite_skipped = 0  # non-finite losses skipped in total
+        self.nonfinite_in_row = 0
 
     # ------------------------------------------------------------------ phase
     @property
     def phase(self) -> str:
         """``'anonymizer'`` (step 1) or ``'adversary'`` (step 2) for this iteration."""
-        pos = self.minimax_iter % (self.anonymizer_steps + self.adversary_steps)
+        step = self.minimax_iter // self.accumulative_counts
+        pos = step % (self.anonymizer_steps + self.adversary_steps)
         return 'anonymizer' if pos < self.anonymizer_steps else 'adversary'
 
     @property
@@ -104,21 +156,57 @@ class MinimaxOptimWrapper(OptimWrapperDict):
             if isinstance(m, GradientReversal):
                 m.weight = self.ssl_weight
                 found = True
-        if self.anonymizer_steps and 'privacy' in self._branch_params and not found:
+        if self.anonymizer_steps and self._branch_params.get('privacy') and not found:
             raise RuntimeError('the model has a privacy branch but no GradientReversal layer; '
                                'step 1 could not maximise L_B (Eq. 9)')
+        # Heads whose loss depends on the step (e.g. SupervisedPrivacyHead of [41]:
+        # entropy in step 1, BCE in step 2) declare a ``minimax_phase`` attribute.
+        for m in model.modules():
+            if hasattr(m, 'minimax_phase'):
+                m.minimax_phase = self.phase
+
+    # ------------------------------------------------------ accumulation window
+    def _window(self) -> Tuple[int, bool]:
+        """Loss divisor and whether this iteration ends its accumulation window.
+
+        The window of ``accumulative_counts`` iterations that holds
+        ``minimax_iter`` ends a minimax step; the last, possibly shorter window
+        before ``max_iters`` is divided by its own length.
+        """
+        k = self.accumulative_counts
+        start = self.minimax_iter - self.minimax_iter % k
+        size = k if self.max_iters < 0 else max(1, min(k, self.max_iters - start))
+        return size, self.minimax_iter + 1 - start >= size
+
+    def _to_channels_last(self, model: nn.Module) -> None:
+        for m in model.modules():
+            w = getattr(m, 'weight', None)
+            if isinstance(m, nn.modules.conv._ConvNd) and w is not None and w.dim() in (4, 5):
+                fmt = torch.channels_last if w.dim() == 4 else torch.channels_last_3d
+                w.data = w.data.contiguous(memory_format=fmt)
+        self._channels_last_done = True
 
     # ------------------------------------------------------------- mmengine API
     @contextmanager
     def optim_context(self, model: nn.Module):
-        """Select this iteration's phase, freeze the other branches, and enter
-        the active branches' own contexts (gradient accumulation)."""
+        """Select this iteration's phase and freeze the other branches.
+
+        Also enters autocast for AMP branches and, inside an accumulation
+        window, the model's ``no_sync`` (DDP: gradients are all-reduced only in
+        the window's last backward pass).
+        """
+        if self.channels_last and not self._channels_last_done:
+            self._to_channels_last(model)
         self._set_requires_grad(model)
         self.message_hub.update_scalar('train/minimax_step', 1. if self.phase == 'anonymizer'
                                        else 2.)
         with ExitStack() as stack:
-            for b in self.active_branches:
-                stack.enter_context(self.optim_wrappers[b].optim_context(model))
+            if not self._window()[1] and hasattr(model, 'no_sync'):
+                stack.enter_context(model.no_sync())
+            if self.use_amp:
+                from mmengine.runner.amp import autocast
+
+                stack.enter_context(autocast(dtype=self.cast_dtype))
             yield
 
     def update_params(self,
@@ -129,21 +217,86 @@ class MinimaxOptimWrapper(OptimWrapperDict):
 
         The parameters of the inactive branches do not require grad, so one
         backward pass builds exactly the gradients of Eq. 9 (step 1) or of
-        Eq. 7 and 8 (step 2).
+        Eq. 7 and 8 (step 2). With AMP the loss is scaled by the shared
+        ``GradScaler``; with accumulation the branches step at the end of the
+        window only.
         """
+        if self._guard_nonfinite(loss):
+            return
         active = [self.optim_wrappers[b] for b in self.active_branches]
-        lead = active[0]
-        lead.backward(lead.scale_loss(loss))
-        for w in active[1:]:
-            w._inner_count += 1  # one shared backward pass counts for each branch
+        divisor, window_ends = self._window()
+        loss = loss / divisor
+        if self.use_amp:
+            loss = self.loss_scaler.scale(loss)
+        loss.backward()
         for w in active:
-            if w.should_update():
-                w.step(**(step_kwargs or {}))
+            w._inner_count += 1  # one shared backward pass counts for each branch
+        if window_ends:
+            for w in active:
+                if self.use_amp:
+                    if w.clip_grad_kwargs:
+                        self.loss_scaler.unscale_(w.optimizer)
+                        w._clip_grad()
+                    self.loss_scaler.step(w.optimizer, **(step_kwargs or {}))
+                else:
+                    w.step(**(step_kwargs or {}))
+            if self.use_amp:
+                self.loss_scaler.update(self._scale_update_param)
+            for w in active:
                 w.zero_grad(**(zero_kwargs or {}))
         self.minimax_iter += 1
 
+    # ------------------------------------------------- non-finite loss guard
+    def _guard_nonfinite(self, loss: torch.Tensor) -> bool:
+        """Skip this iteration's step if ``L_T + L_B`` is NaN or inf.
+
+        Maximising L_B in step 1 (Eq. 9) can blow up. A non-finite loss is not
+        backpropagated, the active branches' gradients are zeroed (what the
+        accumulation window gathered so far is dropped) and no optimiser steps; the iteration
+        still counts for the alternation, so the phase schedule is unchanged.
+        Every event is logged and counted (``train/nonfinite_skipped`` in the
+        message hub); after ``max_nonfinite_in_row`` in a row the run stops
+        with :class:`NonFiniteLossError`. In distributed training the ranks
+        agree (all-reduce) so that all skip together.
+
+        Returns:
+            True if the step must be skipped.
+        """
+        if self.max_nonfinite_in_row <= 0:
+            return False
+        bad = (~torch.isfinite(loss.detach())).any().float().reshape(1)
+        from mmengine.dist import all_reduce, get_world_size
+
+        if get_world_size() > 1:
+            all_reduce(bad, op='max')
+        if not bad.item():
+            self.nonfinite_in_row = 0
+            return False
+        from mmengine.logging import MMLogger
+
+        self.nonfinite_skipped += 1
+        self.nonfinite_in_row += 1
+        self.message_hub.update_scalar('train/nonfinite_skipped', float(self.nonfinite_skipped))
+        msg = (f'non-finite loss L_T + L_B = {loss.detach().float().sum().item()} in minimax '
+               f'{self.phase} step (iteration {self.minimax_iter} of the alternation); step '
+               f'not applied ({self.nonfinite_in_row} in a row, {self.nonfinite_skipped} in '
+               f'total)')
+        if self.nonfinite_in_row >= self.max_nonfinite_in_row:
+            raise NonFiniteLossError(
+                f'{msg}. Stopping: {self.max_nonfinite_in_row} non-finite losses in a row '
+                f'(max_nonfinite_in_row). Lower the learning rates or ssl_weight, or resume '
+                f'from the last checkpoint.')
+        MMLogger.get_current_instance().warning(msg)
+        for b in self.active_branches:
+            w = self.optim_wrappers[b]
+            w.zero_grad()
+            w._inner_count += 1
+        self.minimax_iter += 1
+        return True
+
     def initialize_count_status(self, model: nn.Module, cur_iter: int, max_iters: int) -> None:
         """Initialise every branch's accumulation counters (on resume too)."""
+        self.max_iters = max_iters
         for w in self.optim_wrappers.values():
             w.initialize_count_status(model, cur_iter, max_iters)
 

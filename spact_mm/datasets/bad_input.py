@@ -1,0 +1,312 @@
+"""Datasets with a bad-input policy: a clear error by default, counted skips on request.
+
+Policy (see docs/reliability.md): every broken item (a missing, empty,
+truncated or non-video file, a video shorter than the clip, an undecodable
+image, a malformed annotation line or entry, an empty annotation file) either
+
+- raises :class:`BadInputError` whose message names the annotation file, the
+  line (or entry) and the media file (``on_bad_input='error'``, the default),
+  also from inside a dataloader worker (torch re-raises it in the main
+  process with that message), or
+- with ``on_bad_input='skip'``, is logged (a warning naming file and line) and
+  counted, and the sample is replaced: items found broken while reading the
+  annotation file are dropped from the list, items found broken while loading
+  a sample are replaced by mmengine's re-fetch of another random index.
+  :class:`~spact_mm.engine.hooks.BadInputReportHook` reports the counts at the
+  end of each epoch. Nothing is dropped silently.
+
+An annotation file with no usable entry is always an error. In ``test_mode``
+(validation, testing) a sample that fails to load is always an error, because
+skipping would change the evaluated set.
+"""
+import json
+import multiprocessing as mp
+import os
+import os.path as osp
+from typing import Any, Dict, List, Optional
+
+from mmaction.datasets import VideoDataset
+from mmengine.logging import print_log
+from mmpretrain.datasets import MultiLabelDataset
+
+from spact_mm.registry import DATASETS
+
+POLICIES = ('error', 'skip')
+
+
+class BadInputError(RuntimeError):
+    """A broken dataset item; the message names the file and the annotation line."""
+
+
+class BadInputPolicyMixin:
+    """The error-or-skip policy, shared by the datasets below.
+
+    Subclasses set ``on_bad_input`` and call :meth:`_init_policy` before
+    ``super().__init__``, record ``ann_line`` in each data info, and implement
+    :meth:`_describe` (how to name an item in a message).
+    """
+
+    on_bad_input: str = 'error'
+
+    def _init_policy(self, on_bad_input: str) -> None:
+        if on_bad_input not in POLICIES:
+            raise ValueError(f'on_bad_input must be one of {POLICIES}, got {on_bad_input!r}')
+        self.on_bad_input = on_bad_input
+        self.skipped_at_load: List[str] = []
+        # Shared with forked/spawned dataloader workers, so the main process sees
+        # the skips that happen inside workers.
+        self._fetch_skips = mp.get_context().Value('q', 0)
+
+    def _describe(self, info: Dict[str, Any]) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _bad_at_load(self, where: str, reason: str) -> None:
+        """A broken annotation line/entry or media file found while reading the list."""
+        msg = f'{where}: {reason}'
+        if self.on_bad_input == 'error':
+            raise BadInputError(msg + "  (set on_bad_input='skip' to skip such items)")
+        self.skipped_at_load.append(msg)
+        print_log(f'skipping bad input: {msg}', logger='current', level=30)
+
+    def _bad_at_fetch(self, info: Dict[str, Any], err: BaseException) -> None:
+        msg = f'{self._describe(info)}: {type(err).__name__}: {err}'
+        if self.on_bad_input == 'error' or self.test_mode:
+            hint = ('' if self.test_mode else "  (set on_bad_input='skip' to skip such items)")
+            raise BadInputError(msg + hint) from err
+        with self._fetch_skips.get_lock():
+            self._fetch_skips.value += 1
+        print_log(f'skipping bad input: {msg}', logger='current', level=30)
+
+    @property
+    def num_skipped_at_fetch(self) -> int:
+        """Samples skipped while loading so far (all workers together)."""
+        return int(self._fetch_skips.value)
+
+    def _check_sample(self, results: dict) -> None:
+        """Checks run on the intermediate results of the pipeline (none by default)."""
+
+    def prepare_data(self, idx: int) -> Any:
+        """Run the pipeline; a failure becomes :class:`BadInputError` or a counted skip."""
+        info = self.get_data_info(idx)
+        try:
+            results = info
+            for t in self.pipeline.transforms:
+                results = t(results)
+                if results is None:  # a transform's own "skip": mmengine re-fetches
+                    return None
+                self._check_sample(results)
+            return results
+        except BadInputError:
+            raise
+        except Exception as e:  # any decoder / transform failure: name the file
+            self._bad_at_fetch(info, e)
+            return None
+
+
+def _local(path: str) -> bool:
+    return '://' not in path
+
+
+@DATASETS.register_module()
+class RobustVideoDataset(BadInputPolicyMixin, VideoDataset):
+    """mmaction2 ``VideoDataset`` with the bad-input policy of this module.
+
+    Same annotation format (``path label`` per line, ``path l1 l2 ...`` with
+    ``multi_class``). Checked while reading the list: number of fields, integer
+    labels, labels in ``[0, num_classes)`` (when ``num_classes`` is given), and
+    that each local video file exists and is not empty. Checked while loading
+    a sample: that the file decodes (truncated and non-video files fail in the
+    decoder) and has at least ``min_frames`` frames. Blank lines are ignored.
+
+    Args:
+        ann_file: Annotation file.
+        pipeline: Processing pipeline.
+        on_bad_input: ``'error'`` (default) or ``'skip'``.
+        min_frames: Fewest frames a video must have. ``None``: the
+            ``clip_len`` of the pipeline's ``SampleFrames`` (a shorter video
+            cannot give that many distinct frames; mmaction2 would silently
+            loop it). ``0`` disables the check.
+        check_files: Check at load time that local files exist and are not
+            empty.
+        **kwargs: ``VideoDataset`` arguments (``data_prefix``, ``num_classes``,
+            ``multi_class``, ``test_mode`` ...).
+    """
+
+    def __init__(self, ann_file: str, pipeline: list, on_bad_input: str = 'error',
+                 min_frames: Optional[int] = None, check_files: bool = True,
+                 **kwargs) -> None:
+        self._init_policy(on_bad_input)
+        self.check_files = check_files
+        self._min_frames_arg = min_frames
+        super().__init__(ann_file, pipeline, **kwargs)
+        self.min_frames = min_frames if min_frames is not None else self._clip_len()
+
+    def _clip_len(self) -> int:
+        for t in self.pipeline.transforms:
+            if type(t).__name__ in ('SampleFrames', 'UniformSample', 'UniformSampleFrames'):
+                return int(getattr(t, 'clip_len', 0) or 0)
+        return 0
+
+    def _describe(self, info: Dict[str, Any]) -> str:
+        return f"{info['filename']} (line {info.get('ann_line', '?')} of {self.ann_file})"
+
+    def load_data_list(self) -> List[dict]:
+        """Parse the annotation file line by line, checking every line."""
+        if not osp.isfile(self.ann_file):
+            raise BadInputError(f'annotation file not found: {self.ann_file}')
+        with open(self.ann_file, encoding='utf-8') as f:
+            lines = f.read().splitlines()
+        data_list = []
+        for num, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            where = f'{self.ann_file}, line {num}'
+            info = self._parse_line(line, where)
+            if info is None:
+                continue
+            info['ann_line'] = num
+            data_list.append(info)
+        if not data_list:
+            raise BadInputError(
+                f'{self.ann_file}: no usable entry' +
+                (f' ({len(self.skipped_at_load)} skipped)' if self.skipped_at_load
+                 else ' (the file is empty)'))
+        return data_list
+
+    def _parse_line(self, line: str, where: str) -> Optional[dict]:
+        fields = line.strip().split(self.delimiter)
+        if self.multi_class:
+            if len(fields) < 2:
+                return self._bad_at_load(where, f'expected "path label [label ...]", got {line!r}')
+        elif len(fields) == 1 and self.test_mode:
+            fields = [fields[0], '-1']  # mmaction2's unlabeled inference lists
+        elif len(fields) != 2:
+            return self._bad_at_load(where, f'expected 2 fields "path label", got '
+                                     f'{len(fields)}: {line!r}')
+        filename, raw_labels = fields[0], fields[1:]
+        try:
+            labels = [int(x) for x in raw_labels]
+        except ValueError:
+            return self._bad_at_load(where, f'label is not an integer: {line!r}')
+        unlabeled = labels == [-1] and self.test_mode and not self.multi_class
+        for label in labels:
+            if unlabeled:
+                break
+            if label < 0 or (self.num_classes is not None and label >= self.num_classes):
+                rng = f'[0, {self.num_classes})' if self.num_classes is not None else '>= 0'
+                return self._bad_at_load(where, f'label {label} out of range {rng}')
+        if self.data_prefix.get('video') is not None:
+            filename = osp.join(self.data_prefix['video'], filename)
+        if self.check_files and _local(filename):
+            if not osp.isfile(filename):
+                return self._bad_at_load(where, f'video file not found: {filename}')
+            if osp.getsize(filename) == 0:
+                return self._bad_at_load(where, f'video file is empty (0 bytes): {filename}')
+        return dict(filename=filename, label=labels if self.multi_class else labels[0])
+
+    def _check_sample(self, results: dict) -> None:
+        if self.min_frames and 'total_frames' in results and \
+                not results.get('_frames_checked', False):
+            n = int(results['total_frames'])
+            if n < self.min_frames:
+                raise ValueError(f'video has {n} frames, fewer than the clip length '
+                                 f'{self.min_frames} (min_frames)')
+            results['_frames_checked'] = True
+
+
+def _media_path(prefix: str, path: str) -> str:
+    return path if (not prefix or osp.isabs(path) or not _local(path)) else osp.join(prefix, path)
+
+
+@DATASETS.register_module()
+class RobustPrivacyImageDataset(BadInputPolicyMixin, MultiLabelDataset):
+    """mmpretrain ``MultiLabelDataset`` (privacy attributes) with the bad-input policy.
+
+    Annotation format: OpenMMLab 2.0 JSON (``metainfo.classes`` = attribute
+    names, ``data_list`` of ``{"img_path", "gt_label"}``), as written by
+    ``tools/data/synthetic``. ``gt_label`` may list attribute indices or
+    attribute *names*. Checked per entry: ``img_path`` present, labels
+    known (an unknown attribute name or an index out of range is bad), the
+    local image exists and is not empty. Use with :class:`LoadPrivacyImage`
+    so grayscale, RGBA, 16-bit and CMYK images are converted, not dropped.
+
+    Args:
+        ann_file: JSON annotation file.
+        on_bad_input: ``'error'`` (default) or ``'skip'``.
+        check_files: Check at load time that local files exist and are
+            not empty.
+        **kwargs: ``MultiLabelDataset`` arguments.
+    """
+
+    def __init__(self, ann_file: str, on_bad_input: str = 'error',
+                 check_files: bool = True, **kwargs) -> None:
+        self._init_policy(on_bad_input)
+        self.check_files = check_files
+        super().__init__(ann_file=ann_file, **kwargs)
+
+    def _describe(self, info: Dict[str, Any]) -> str:
+        return f"{info['img_path']} (entry {info.get('ann_line', '?')} of {self.ann_file})"
+
+    def load_data_list(self) -> List[dict]:
+        """Read the JSON annotation, checking every entry (entries count from 1)."""
+        if not osp.isfile(self.ann_file):
+            raise BadInputError(f'annotation file not found: {self.ann_file}')
+        if os.path.getsize(self.ann_file) == 0:
+            raise BadInputError(f'{self.ann_file}: no usable entry (the file is empty)')
+        try:
+            with open(self.ann_file, encoding='utf-8') as f:
+                ann = json.load(f)
+        except ValueError as e:
+            raise BadInputError(f'{self.ann_file}: not valid JSON ({e})') from e
+        if not isinstance(ann, dict) or not isinstance(ann.get('data_list'), list):
+            raise BadInputError(f'{self.ann_file}: expected a JSON object with a '
+                                f'"data_list" list (OpenMMLab 2.0 format)')
+        for k, v in (ann.get('metainfo') or {}).items():
+            self._metainfo.setdefault(k, v)
+        classes = list(self._metainfo.get('classes') or [])
+        index = {name: i for i, name in enumerate(classes)}
+        data_list = []
+        for num, raw in enumerate(ann['data_list'], start=1):
+            where = f'{self.ann_file}, entry {num}'
+            info = self._parse_entry(raw, where, classes, index)
+            if info is not None:
+                info['ann_line'] = num
+                data_list.append(info)
+        if not data_list:
+            raise BadInputError(
+                f'{self.ann_file}: no usable entry' +
+                (f' ({len(self.skipped_at_load)} skipped)' if self.skipped_at_load
+                 else ' (data_list is empty)'))
+        return data_list
+
+    def _parse_entry(self, raw: Any, where: str, classes: list,
+                     index: Dict[str, int]) -> Optional[dict]:
+        if not isinstance(raw, dict) or not isinstance(raw.get('img_path'), str):
+            return self._bad_at_load(where, f'expected an object with "img_path", got '
+                                     f'{str(raw)[:80]!r}')
+        labels = raw.get('gt_label', [])
+        labels = labels if isinstance(labels, list) else [labels]
+        out = []
+        for lab in labels:
+            if isinstance(lab, str):
+                if lab not in index:
+                    return self._bad_at_load(where, f'unknown attribute name {lab!r} '
+                                             f'(known: {classes})')
+                out.append(index[lab])
+            elif isinstance(lab, int) and not isinstance(lab, bool):
+                if lab < 0 or (classes and lab >= len(classes)):
+                    return self._bad_at_load(where, f'attribute index {lab} out of range '
+                                             f'[0, {len(classes)})')
+                out.append(lab)
+            else:
+                return self._bad_at_load(where, f'gt_label entries must be attribute '
+                                         f'indices or names, got {lab!r}')
+        info = dict(raw, gt_label=out)
+        info['img_path'] = _media_path(self.data_prefix.get('img_path', ''), raw['img_path'])
+        if self.check_files and _local(info['img_path']):
+            if not osp.isfile(info['img_path']):
+                return self._bad_at_load(where, f'image not found: {info["img_path"]}')
+            if osp.getsize(info['img_path']) == 0:
+                return self._bad_at_load(where, f'image file is empty (0 bytes): '
+                                         f'{info["img_path"]}')
+        return info

@@ -1,0 +1,110 @@
+"""Tables 1/2 and the trade-off plot of Fig. 4 from protocol ``results.json`` files."""
+import json
+from typing import Dict, List, Optional, Sequence
+
+#: Row order of the tables (others follow, sorted).
+METHOD_ORDER = ('raw', 'downsample-2x', 'downsample-4x', 'obf-blackening', 'obf-strongblur',
+                'obf-weakblur', 'obf-blackening-oracle', 'obf-strongblur-oracle',
+                'obf-weakblur-oracle', 'supervised', 'spact')
+PROTOCOL_ORDER = ('same-dataset', 'cross-dataset', 'novel')
+#: (figure, column title, decimals)
+COLUMNS = (('action_top1', 'Action top-1 (↑)', 1), ('action_cmap', 'Action cMAP (↑)', 1),
+           ('privacy_cmap', 'Privacy cMAP (↓)', 1), ('privacy_f1', 'Privacy F1 (↓)', 3))
+
+
+def load_results(paths: Sequence[str]) -> List[dict]:
+    """Read ``results.json`` files."""
+    out = []
+    for p in paths:
+        with open(p) as f:
+            out.append(json.load(f))
+    return out
+
+
+def _order(values, order):
+    known = [v for v in order if v in values]
+    return known + sorted(v for v in values if v not in order)
+
+
+def _key(method: str) -> str:
+    return method.lower().replace('_', '-').replace(' ', '-')
+
+
+def format_results_table(results: Sequence[dict]) -> str:
+    """A markdown table in the layout of Tables 1/2: one row per method, for
+    every protocol its figures, with the relative drop from raw data (↓%) next
+    to the privacy figures (and the action figure, which the paper omits).
+    """
+    protocols = _order({r['protocol'] for r in results}, PROTOCOL_ORDER)
+    by_method: Dict[str, Dict[str, dict]] = {}
+    for r in results:
+        by_method.setdefault(r['method'], {})[r['protocol']] = r
+    methods = sorted(by_method, key=lambda m: (
+        METHOD_ORDER.index(_key(m)) if _key(m) in METHOD_ORDER else len(METHOD_ORDER), m))
+    cols = []  # (protocol, figure, title, decimals)
+    for p in protocols:
+        present = {k for r in results if r['protocol'] == p for k in r['metrics']}
+        cols += [(p, k, t, d) for k, t, d in COLUMNS if k in present]
+    datasets = {p: next((r.get('dataset') for r in results if r['protocol'] == p), None)
+                for p in protocols}
+    head = ['Method'] + [f"{p}{f' ({datasets[p]})' if datasets[p] else ''}: {t}"
+                         for p, _, t, _ in cols]
+    lines = ['| ' + ' | '.join(head) + ' |', '|' + ' --- |' * len(head)]
+    for m in methods:
+        row = [m]
+        for p, k, _, d in cols:
+            r = by_method[m].get(p)
+            if r is None or k not in r['metrics']:
+                row.append('–')
+                continue
+            cell = f"{r['metrics'][k]:.{d}f}"
+            drop = r.get('drops_pct', {}).get(k)
+            if drop is not None and _key(m) != 'raw':
+                cell += f' ↓{drop:.0f}%' if drop >= 0 else f' ↑{-drop:.0f}%'
+            row.append(cell)
+        lines.append('| ' + ' | '.join(row) + ' |')
+    return '\n'.join(lines) + '\n'
+
+
+def plot_tradeoff(results: Sequence[dict], out: str, privacy: str = 'privacy_cmap',
+                  action: Optional[str] = None, title: Optional[str] = None) -> str:
+    """Fig. 4: action performance against privacy leakage, one point per method.
+
+    Up and to the left is better (high action accuracy, low privacy cMAP).
+
+    Args:
+        results: ``results.json`` contents of one protocol.
+        out: PNG path.
+        privacy: Privacy figure on the x axis (``privacy_cmap`` or ``privacy_f1``).
+        action: Action figure on the y axis (default: top-1, else cMAP).
+        title: Plot title.
+
+    Returns:
+        ``out``.
+    """
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    if action is None:
+        action = 'action_top1' if any('action_top1' in r['metrics'] for r in results) \
+            else 'action_cmap'
+    pts = [(r['method'], r['metrics'][privacy], r['metrics'][action]) for r in results
+           if privacy in r['metrics'] and action in r['metrics']]
+    if not pts:
+        raise ValueError(f'no result has both {privacy} and {action}')
+    fig, ax = plt.subplots(figsize=(6, 4.5), dpi=120)
+    for name, x, y in pts:
+        special = _key(name) in ('spact', 'supervised', 'raw')
+        ax.scatter(x, y, s=70 if special else 40, marker='*' if _key(name) == 'spact' else 'o')
+        ax.annotate(name, (x, y), textcoords='offset points', xytext=(5, 4), fontsize=8)
+    ax.set_xlabel({'privacy_cmap': 'privacy cMAP (%) ↓', 'privacy_f1': 'privacy F1 ↓'}.get(
+        privacy, privacy))
+    ax.set_ylabel({'action_top1': 'action top-1 (%) ↑', 'action_cmap': 'action cMAP (%) ↑'}.get(
+        action, action))
+    ax.grid(alpha=0.3)
+    ax.set_title(title or f"{results[0]['protocol']} ({results[0].get('dataset')})", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(out)
+    plt.close(fig)
+    return out

@@ -1,0 +1,159 @@
+"""The supervised privacy branch of Wu et al. [41] (baseline of Sec. 5.2).
+
+f_B is a 2D multi-label privacy classifier trained with BCE on privacy labels
+(step 2), and f_A is trained to maximise the entropy of f_B's predictions
+(step 1, their negative-entropy budget loss), in the same minimax loop as
+SPAct (:class:`MinimaxOptimWrapper`). Budget-model restarting and an ensemble
+of budget models, the two tricks of [41] against f_A over-fitting one f_B, are
+options.
+"""
+from typing import Dict, List, Optional
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+
+from spact_mm.models.layers import GradientReversal
+from spact_mm.registry import MODELS
+
+
+def binary_entropy_with_logits(logits: torch.Tensor) -> torch.Tensor:
+    """Entropy (nats) of independent Bernoulli predictions, element-wise.
+
+    H(p) = -p log p - (1 - p) log(1 - p) with p = sigmoid(logits), computed
+    stably as ``softplus(z) - z * sigmoid(z)``.
+    """
+    return F.softplus(logits) - logits * torch.sigmoid(logits)
+
+
+@MODELS.register_module()
+class SupervisedPrivacyHead(BaseModule):
+    """Supervised budget model f_B of [41] for :class:`SPActRecognizer`.
+
+    :meth:`loss` takes ``num_frames`` frames per (anonymized) clip, classifies
+    them with each budget model (backbone + global pooling + linear layer)
+    and returns ``loss_privacy``:
+
+    - in step 2 (phase ``'adversary'``, and whenever no minimax wrapper drives
+      the phase): the BCE of every budget model on the clip's multi-hot
+      ``data_sample.privacy_label``, summed over models: f_B learns privacy;
+    - in step 1 (phase ``'anonymizer'``): the mean binary entropy H of the
+      predictions of the most confident budget model (lowest entropy; with one
+      model, of that model). Frames enter through a :class:`GradientReversal`
+      layer with weight w, so f_A's gradient is ``-w * grad(H)``: f_A
+      minimises the negative entropy ``-H`` (the budget loss of [41]) plus L_T.
+
+    :class:`MinimaxOptimWrapper` sets :attr:`minimax_phase` before each forward
+    pass and the reversal weight.
+
+    Args:
+        num_attributes: Number of privacy attributes.
+        backbone: 2D backbone config (any mmpretrain backbone).
+        in_channels: Channels of the backbone's last output.
+        num_models: Budget models in the ensemble (1: no ensemble).
+        restart_interval: Re-initialise every budget model after this many
+            step-2 updates (``None``: never; "model restarting" of [41]).
+            The optimiser's moment estimates of the restarted weights are kept.
+        num_frames: Frames per clip fed to f_B (evenly spread over the clip).
+        grad_reverse_weight: Initial weight of the reversal layer (the minimax
+            wrapper overrides it with its ``ssl_weight``).
+        init_cfg: mmengine init config.
+    """
+
+    def __init__(self,
+                 num_attributes: int,
+                 backbone: dict = dict(type='mmpretrain.ResNet', depth=50),
+                 in_channels: int = 2048,
+                 num_models: int = 1,
+                 restart_interval: Optional[int] = None,
+                 num_frames: int = 1,
+                 grad_reverse_weight: float = 1.0,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if num_models < 1:
+            raise ValueError(f'num_models must be >= 1, got {num_models}')
+        if restart_interval is not None and restart_interval < 1:
+            raise ValueError(f'restart_interval must be >= 1 or None, got {restart_interval}')
+        self.num_attributes = num_attributes
+        self.backbones = nn.ModuleList([MODELS.build(backbone) for _ in range(num_models)])
+        self.fcs = nn.ModuleList([nn.Linear(in_channels, num_attributes)
+                                  for _ in range(num_models)])
+        self.restart_interval = restart_interval
+        self.num_frames = num_frames
+        self.grad_reverse = GradientReversal(grad_reverse_weight)
+        #: ``'anonymizer'`` (step 1) or ``'adversary'`` (step 2); set by the wrapper.
+        self.minimax_phase = 'adversary'
+        self.num_updates = 0  # step-2 training calls, for restarting (not checkpointed)
+
+    # ------------------------------------------------------------------ pieces
+    def frames(self, inputs: torch.Tensor) -> torch.Tensor:
+        """``num_frames`` evenly spaced frames per clip: (N*M*F, C, H, W)."""
+        if inputs.dim() == 6:
+            inputs = inputs.flatten(0, 1)
+        if inputs.dim() == 4:  # already frames / images
+            return inputs
+        t = inputs.shape[2]
+        idx = torch.linspace(0, t - 1, self.num_frames).round().long().to(inputs.device)
+        return inputs[:, :, idx].movedim(2, 1).flatten(0, 1)
+
+    def logits(self, frames: torch.Tensor) -> List[torch.Tensor]:
+        """Privacy logits (B, num_attributes) of every budget model."""
+        out = []
+        for backbone, fc in zip(self.backbones, self.fcs):
+            feats = backbone(frames)
+            feat = feats[-1] if isinstance(feats, (tuple, list)) else feats
+            out.append(fc(F.adaptive_avg_pool2d(feat, 1).flatten(1)))
+        return out
+
+    def restart(self) -> None:
+        """Re-initialise every budget model ("model restarting" of [41])."""
+        for m in list(self.backbones.modules()) + list(self.fcs.modules()):
+            if hasattr(m, 'reset_parameters') and m is not self:
+                m.reset_parameters()
+
+    def _targets(self, data_samples: List) -> torch.Tensor:
+        if not data_samples or 'privacy_label' not in data_samples[0]:
+            raise KeyError('SupervisedPrivacyHead needs `privacy_label` in every data sample; '
+                           'use PrivacyVideoDataset with PackActionPrivacyInputs')
+        return torch.stack([torch.as_tensor(s.privacy_label).float() for s in data_samples])
+
+    # ------------------------------------------------------------------- loss
+    def loss(self,
+             inputs: torch.Tensor,
+             data_samples: Optional[List] = None,
+             aux_inputs: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:
+        """Step-1 entropy or step-2 BCE of the budget models (see class docstring).
+
+        Args:
+            inputs: Anonymized clips (N, M, C, T, H, W) or (N, C, T, H, W).
+            data_samples: Data samples with ``privacy_label``.
+            aux_inputs: Anonymized privacy images ``(N', C, H, W)`` with labels
+                in ``data_samples``' order are not supported yet; must be None.
+
+        Returns:
+            ``dict(loss_privacy=..., privacy_entropy=...)``; the second is only
+            logged (its name has no ``loss``).
+        """
+        if aux_inputs is not None:
+            raise NotImplementedError('SupervisedPrivacyHead trains on privacy-labelled videos')
+        if self.minimax_phase not in ('anonymizer', 'adversary'):
+            raise ValueError(f'unknown minimax phase {self.minimax_phase!r}')
+        step2 = self.minimax_phase == 'adversary'
+        if step2 and self.training and torch.is_grad_enabled():
+            # restart before the forward pass: weights used in a graph must not change
+            if self.restart_interval and self.num_updates and \
+                    self.num_updates % self.restart_interval == 0:
+                self.restart()
+            self.num_updates += 1
+        clips_per_sample = inputs.shape[1] if inputs.dim() == 6 else 1
+        frames = self.frames(inputs)
+        logits = self.logits(self.grad_reverse(frames))
+        entropy = torch.stack([binary_entropy_with_logits(z).mean() for z in logits])
+        if not step2:
+            return dict(loss_privacy=entropy.min(), privacy_entropy=entropy.min().detach())
+        per_frame = frames.shape[0] // (len(data_samples) * clips_per_sample)
+        targets = self._targets(data_samples).to(frames.device)
+        targets = targets.repeat_interleave(clips_per_sample * per_frame, dim=0)
+        bce = sum(F.binary_cross_entropy_with_logits(z, targets) for z in logits)
+        return dict(loss_privacy=bce, privacy_entropy=entropy.min().detach())

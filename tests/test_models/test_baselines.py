@@ -1,0 +1,105 @@
+"""Baseline anonymizers (Sec. 5.2): shape, range, determinism, and what they do."""
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from spact_mm.models.anonymizers import (
+    BASELINES,
+    DownsampleAnonymizer,
+    IdentityAnonymizer,
+    PersonObfuscationAnonymizer,
+    obfuscate_boxes,
+)
+from spact_mm.registry import MODELS
+
+
+class _FixedDetector:
+    """A detector returning fixed boxes (to test the obfuscation alone)."""
+
+    def __init__(self, boxes):
+        self.boxes = boxes
+
+    def __call__(self, frame):
+        return self.boxes
+
+
+def _frames(n=3, size=32, seed=0):
+    return torch.rand(n, 3, size, size, generator=torch.Generator().manual_seed(seed))
+
+
+@pytest.mark.parametrize('name', sorted(BASELINES))
+def test_every_baseline_shape_range_determinism(name):
+    model = MODELS.build(BASELINES[name])
+    x = _frames()
+    y1, y2 = model(x), model(x)
+    assert y1.shape == x.shape and y1.dtype == x.dtype
+    assert float(y1.min()) >= 0 and float(y1.max()) <= 1
+    assert torch.equal(y1, y2)
+    assert not list(model.parameters())
+
+
+def test_identity_and_downsample_reference():
+    x = _frames()
+    assert torch.equal(IdentityAnonymizer()(x), x)
+    y = DownsampleAnonymizer(factor=4)(x)
+    # independent reference: 4x4 block means, then bilinear back up
+    blocks = x.reshape(3, 3, 8, 4, 8, 4).mean(dim=(3, 5))
+    ref = F.interpolate(blocks.double(), size=(32, 32), mode='bilinear', align_corners=False)
+    torch.testing.assert_close(y.double(), ref.clamp(0, 1), atol=1e-5, rtol=0)
+    # information is lost: downsampling again gives the same block means
+    torch.testing.assert_close(F.avg_pool2d(y, 4), F.avg_pool2d(ref.float(), 4), atol=1e-5,
+                               rtol=0)
+
+
+def test_obfuscate_boxes_modes():
+    rng = np.random.default_rng(0)
+    frame = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    box = [4, 6, 20, 30]
+    black = obfuscate_boxes(frame, [box], 'blacken')
+    assert (black[6:30, 4:20] == 0).all()
+    outside = np.ones((32, 32), bool)
+    outside[6:30, 4:20] = False
+    assert (black[outside] == frame[outside]).all()
+    strong = obfuscate_boxes(frame, [box], 'strong_blur').astype(float)
+    weak = obfuscate_boxes(frame, [box], 'weak_blur').astype(float)
+    assert (strong[outside] == frame[outside]).all()
+    inside = frame[6:30, 4:20].astype(float)
+    # blurring removes high-frequency content, the strong blur more than the weak one
+    assert strong[6:30, 4:20].std() < weak[6:30, 4:20].std() < inside.std()
+    assert np.array_equal(obfuscate_boxes(frame, [], 'blacken'), frame)
+    with pytest.raises(ValueError):
+        obfuscate_boxes(frame, [box], 'pixelate')
+
+
+def test_obfuscation_anonymizer_uses_detector_boxes():
+    x = _frames(n=2)
+    model = PersonObfuscationAnonymizer(mode='blacken', detector=_FixedDetector([[8, 8, 16, 24]]))
+    y = model(x)
+    assert (y[:, :, 8:24, 8:16] == 0).all()
+    quant = (x * 255).round() / 255
+    mask = torch.ones(32, 32, dtype=torch.bool)
+    mask[8:24, 8:16] = False
+    torch.testing.assert_close(y[:, :, mask], quant[:, :, mask], atol=1e-6, rtol=0)
+
+
+def test_hog_detector_finds_some_drawn_persons():
+    """OpenCV's HOG detector is weak on 32x32 drawings (about 4 in 10 found at
+    IoU > 0.5, see docs/results.md), but its boxes must land on the person."""
+    from spact_mm.datasets.synthetic import PRIVACY_ATTRIBUTES, render_clip, sample_clip_spec
+    from spact_mm.models.anonymizers import HOGPersonDetector
+
+    det = HOGPersonDetector()
+    hits = 0
+    for seed in range(10):
+        spec = sample_clip_spec(np.random.default_rng(seed), 'wave',
+                                {k: bool(seed % 2) for k in PRIVACY_ATTRIBUTES})
+        frames, boxes = render_clip(spec, 2, 32)
+        gx1, gy1, gx2, gy2 = boxes[0]
+        for x1, y1, x2, y2 in det(frames[0]):
+            inter = max(0, min(x2, gx2) - max(x1, gx1)) * max(0, min(y2, gy2) - max(y1, gy1))
+            union = (x2 - x1) * (y2 - y1) + (gx2 - gx1) * (gy2 - gy1) - inter
+            if inter / union > 0.5:
+                hits += 1
+                break
+    assert hits >= 2

@@ -1,0 +1,99 @@
+"""Shared by the reliability tests and their training subprocess (not a test module)."""
+import json
+import os
+import signal
+import uuid
+
+from mmengine.hooks import Hook
+
+from spact_mm.apis.demo import build_stage_cfg
+from spact_mm.registry import HOOKS
+
+BRANCHES = ('anonymizer', 'recognizer', 'privacy')
+
+
+@HOOKS.register_module(force=True)
+class LossRecorderHook(Hook):
+    """Append every iteration's losses (exact floats) to a JSON-lines file."""
+
+    priority = 'LOW'  # before CheckpointHook (VERY_LOW)
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        row = {'iter': runner.iter + 1, 'phase': runner.optim_wrapper.phase}
+        row.update({k: float(v) for k, v in outputs.items()})
+        row['lr'] = {b: runner.optim_wrapper[b].get_lr()['lr'][0] for b in BRANCHES}
+        with open(self.path, 'a') as f:
+            f.write(json.dumps(row) + '\n')
+
+
+def read_losses(path: str) -> dict:
+    """``{iteration: row}`` from a :class:`LossRecorderHook` file."""
+    with open(path) as f:
+        return {r['iter']: r for r in map(json.loads, f)}
+
+
+def minimax_cfg(work_dir: str, data_root: str, max_iters: int, record: str):
+    """A tiny stage-3 (minimax) run that exercises everything resume must restore.
+
+    Batch 4 over 12 training videos (3 iterations per epoch, so the sampler
+    crosses epochs), a checkpoint and a validation every 2 iterations, two
+    kept checkpoints, LR schedulers on all three branches, the th_Bmax stop
+    hook, deterministic mode, random initial weights (no stage-2 checkpoint).
+    """
+    cfg = build_stage_cfg('stage3', work_dir, data_root, max_iters=max_iters, num_workers=0)
+    cfg.work_dir = work_dir
+    cfg.experiment_name = f'reliability_{uuid.uuid4().hex[:8]}'  # fresh MessageHub
+    cfg.load_from = None
+    cfg.randomness = dict(seed=0, deterministic=True)
+    cfg.train_dataloader.batch_size = 4
+    cfg.val_dataloader.batch_size = 4
+    cfg.train_cfg.val_interval = 2
+    cfg.default_hooks.logger.interval = 1
+    cfg.default_hooks.checkpoint = dict(type='AtomicCheckpointHook', interval=2, by_epoch=False,
+                                        max_keep_ckpts=2)
+    cfg.param_scheduler = {
+        b: [dict(type='StepLR', step_size=2, gamma=0.5, by_epoch=False)] for b in BRANCHES}
+    cfg.custom_hooks = [
+        dict(type='SSLLossThresholdHook', threshold=3.3, window=2),
+        dict(type='ResumeStateHook'),
+        dict(type='LossRecorderHook', path=record),
+    ]
+    return cfg
+
+
+def kill_during_checkpoint_write(name: str) -> None:
+    """Make the process SIGKILL itself half-way through writing ``name``."""
+    from mmengine.fileio.backends.local_backend import LocalBackend
+
+    put = LocalBackend.put
+
+    def put_then_die(self, obj, filepath):
+        if os.path.basename(str(filepath)) == name:
+            with open(filepath, 'wb') as f:
+                f.write(obj[:len(obj) // 2])
+                f.flush()
+                os.fsync(f.fileno())
+            os.kill(os.getpid(), signal.SIGKILL)
+        return put(self, obj, filepath)
+
+    LocalBackend.put = put_then_die
+
+
+def main() -> None:
+    """Subprocess entry: ``python reliability_helpers.py WORK DATA MAX_ITERS RECORD KILL_AT``."""
+    import sys
+
+    from mmengine.runner import Runner
+
+    work, data, max_iters, record, kill_name = sys.argv[1:6]
+    kill_during_checkpoint_write(kill_name)
+    Runner.from_cfg(minimax_cfg(work, data, int(max_iters), record)).train()
+
+
+if __name__ == '__main__':
+    import spact_mm  # noqa: F401
+
+    main()

@@ -1,0 +1,126 @@
+"""A checkpoint that would run code is refused on every load path, with a clear error."""
+import os.path as osp
+import pickle
+
+import pytest
+import torch
+from conftest import tiny_model_cfg
+from mmengine.runner.checkpoint import CheckpointLoader, _load_checkpoint
+
+from spact_mm.utils import load_checkpoint_safely
+from spact_mm.utils.checkpoint import safe_load_from_http
+
+
+class _Evil:
+    """Unpickling this creates ``marker``: the code-execution the loaders must refuse."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, 'w'))
+
+
+@pytest.fixture(params=['torch_zip', 'raw_pickle'])
+def evil(request, tmp_path):
+    marker = str(tmp_path / 'code_ran')
+    path = str(tmp_path / 'evil.pth')
+    payload = {'state_dict': {'w': torch.zeros(2)}, 'meta': {'x': _Evil(marker)}}
+    if request.param == 'torch_zip':
+        torch.save(payload, path)
+    else:
+        with open(path, 'wb') as f:
+            pickle.dump(payload, f)
+    yield path
+    assert not osp.exists(marker), 'the crafted checkpoint executed code'
+
+
+def test_load_checkpoint_safely(evil):
+    with pytest.raises(RuntimeError, match=f'refusing to load {evil}') as err:
+        load_checkpoint_safely(evil)
+    assert 'set to `False` will likely succeed' not in str(err.value)  # no unsafe advice
+
+
+def test_mmengine_loader_behind_load_from_and_resume(evil):
+    assert CheckpointLoader._get_checkpoint_loader(evil).__module__ == 'spact_mm.utils.checkpoint'
+    with pytest.raises(RuntimeError, match='refusing to load'):
+        _load_checkpoint(evil, map_location='cpu')
+
+
+def _runner_cfg(tmp_path, evil, resume):
+    from mmengine.config import Config
+
+    cfg = Config(dict(
+        model=tiny_model_cfg(), work_dir=str(tmp_path / 'work'), load_from=evil, resume=resume,
+        default_scope='spact_mm', experiment_name=f'evil_{resume}_{osp.basename(str(tmp_path))}',
+        train_dataloader=None, default_hooks=dict(logger=None, checkpoint=None)))
+    return cfg
+
+
+@pytest.mark.parametrize('resume', [False, True])
+def test_runner_load_from_and_resume(evil, tmp_path, resume):
+    from mmengine.runner import Runner
+
+    runner = Runner.from_cfg(_runner_cfg(tmp_path, evil, resume))
+    with pytest.raises(RuntimeError, match=f'refusing to load {evil}'):
+        if resume:
+            runner.resume(evil)
+        else:
+            runner.load_or_resume()
+
+
+def test_tools_test_checkpoint_argument(evil, tmp_path):
+    """``tools/test.py CONFIG CHECKPOINT``: the checkpoint becomes ``load_from``."""
+    from spact_mm.apis.demo import config_dir
+    from spact_mm.apis.test import build_test_cfg, parse_test_args
+
+    cfg_file = str(config_dir() / 'spact/spact-stage3_unet-tiny-r3d18-r18_minimax-150iter_'
+                   'synthetic-a.py')
+    cfg = build_test_cfg(parse_test_args([cfg_file, evil, '--work-dir', str(tmp_path)]))
+    assert cfg.load_from == evil
+    from mmengine.runner import Runner
+
+    cfg.test_dataloader = None
+    runner = Runner(model=cfg.model, work_dir=cfg.work_dir, load_from=cfg.load_from,
+                    default_scope='spact_mm', experiment_name=f'evil_test_{id(cfg)}',
+                    default_hooks=dict(logger=None, checkpoint=None))
+    with pytest.raises(RuntimeError, match=f'refusing to load {evil}'):
+        runner.load_or_resume()
+
+
+def test_anonymizer_checkpoint_argument(evil):
+    from spact_mm.registry import MODELS
+
+    with pytest.raises(RuntimeError, match='refusing to load'):
+        MODELS.build(dict(type='AnonymizerDataPreprocessor',
+                          anonymizer=dict(type='UNetAnonymizer', base_channels=4, num_stages=2),
+                          checkpoint=evil,
+                          preprocessor=dict(type='ActionDataPreprocessor',
+                                            format_shape='NCTHW')))
+
+
+def test_url_checkpoints(evil, tmp_path):
+    """``load_from='https://...'``: mmengine would call torch.hub with weights_only=False.
+    urllib also serves ``file://`` URLs, which lets the test run offline."""
+    url = 'file://' + evil
+    with pytest.raises(RuntimeError, match='refusing to load'):
+        safe_load_from_http(url, map_location='cpu', model_dir=str(tmp_path / 'hub'))
+    assert CheckpointLoader._get_checkpoint_loader('https://x/y.pth') is safe_load_from_http
+
+
+def test_good_and_broken_checkpoints(tmp_path):
+    good = str(tmp_path / 'good.pth')
+    torch.save({'state_dict': {'w': torch.arange(3.)}}, good)
+    assert torch.equal(_load_checkpoint(good, map_location='cpu')['state_dict']['w'],
+                       torch.arange(3.))
+    with open(good, 'rb') as f:
+        data = f.read()
+    for name, content, msg in [('empty.pth', b'', 'cannot load'),
+                               ('truncated.pth', data[:len(data) // 2], 'cannot load'),
+                               ('text.pth', b'hello', 'cannot load'),
+                               ('text2.pth', b'not a checkpoint', 'refusing to load')]:
+        path = str(tmp_path / name)
+        with open(path, 'wb') as f:
+            f.write(content)
+        with pytest.raises(RuntimeError, match=f'{msg} {path}'):
+            _load_checkpoint(path, map_location='cpu')

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The full comparison of docs/results.md on the synthetic dataset: every
+# baseline, the supervised method of [41] and SPAct under the same-dataset,
+# cross-dataset and novel (action set B + scene attributes) protocols; then
+# the tables and the trade-off plot. CPU scale (2 cores: about 1.5-2 hours).
+#
+#   bash tools/analysis_tools/synthetic_comparison.sh [WORK=work_dirs/comparison] [DATA=data/synthetic]
+set -euo pipefail
+WORK=${1:-work_dirs/comparison}
+DATA=${2:-data/synthetic}
+PY=${PYTHON:-python}
+P=configs/protocols
+SAME=$P/protocol-same_r3d18-tiny_r18-tiny_200iter_synthetic-a-person.py
+CROSS=$P/protocol-cross_r3d18-tiny_r18-tiny_200iter_synthetic-a-images-person.py
+NOVEL=$P/protocol-novel_r3d18-tiny_r18-tiny_200iter_synthetic-b-images-scene.py
+mkdir -p "$WORK"
+
+# 1. Anonymizers that are learned: SPAct (the three demo stages) and Wu et al. [41]
+#    (the same stage-2 start, supervised minimax with person-attribute labels).
+[ -f "$WORK/spact/stage3/final.pth" ] || $PY -c "
+from spact_mm.apis.demo import run_demo
+run_demo('$WORK/spact', '$DATA')"
+[ -f "$WORK/supervised/final.pth" ] || $PY tools/train.py \
+    configs/supervised/supervised-wu_unet-tiny-r3d18-r18_minimax-150iter_synthetic-a-person.py \
+    --work-dir "$WORK/supervised" \
+    --cfg-options load_from="$WORK/spact/stage2/final.pth"
+
+# 2. Every method under the three protocols; raw first (the drops need it).
+METHODS="raw downsample-2x downsample-4x obf-blackening obf-strongblur obf-weakblur \
+obf-blackening-oracle obf-strongblur-oracle obf-weakblur-oracle supervised spact"
+for m in $METHODS; do
+  case $m in
+    spact) A="$WORK/spact/stage3/final.pth"; NAME=SPAct ;;
+    supervised) A="$WORK/supervised/final.pth"; NAME=Supervised ;;
+    *) A=$m; NAME=$m ;;
+  esac
+  RAW=(); [ "$m" = raw ] || RAW=(--raw-results)
+  for proto in same cross novel; do
+    case $proto in same) CFG=$SAME ;; cross) CFG=$CROSS ;; novel) CFG=$NOVEL ;; esac
+    OUT="$WORK/$proto/$m"
+    [ -f "$OUT/results.json" ] && continue
+    EXTRA=()
+    # the cross-dataset protocol shares its action task (set A) with the same-dataset one
+    [ $proto = cross ] && EXTRA=(--tasks privacy --reuse "$WORK/same/$m/results.json")
+    [ "$m" = raw ] || EXTRA+=("${RAW[@]}" "$WORK/$proto/raw/results.json")
+    $PY tools/eval_protocol.py "$CFG" --anonymizer "$A" --method "$NAME" \
+        --work-dir "$OUT" --data-root "$DATA" --no-progress "${EXTRA[@]}"
+  done
+done
+
+# 3. Tables (layout of Tables 1/2) and the trade-off plot (Fig. 4).
+$PY tools/analysis_tools/results_table.py "$WORK"/*/*/results.json --out "$WORK/tables.md"
+$PY tools/analysis_tools/plot_tradeoff.py "$WORK"/novel/*/results.json \
+    --out "$WORK/tradeoff_novel.png" --title 'Synthetic: novel action (set B) / novel privacy (scene)'
+$PY tools/analysis_tools/plot_tradeoff.py "$WORK"/cross/*/results.json \
+    --out "$WORK/tradeoff_cross.png" --title 'Synthetic: cross-dataset (set A / image set, person)'
