@@ -1,7 +1,10 @@
 # Synthetic privacy-action videos (tools/data/synthetic), action set A, as
 # 8-frame 32x32 clips. Generate with:
 #   python tools/data/synthetic/generate.py --root data/synthetic
-dataset_type = 'VideoDataset'
+# RobustVideoDataset (issue 6): a missing, empty, unreadable or too-short video or a
+# malformed annotation line is a clear error naming the file and line
+# (on_bad_input='skip' logs, counts and skips instead).
+dataset_type = 'RobustVideoDataset'
 data_root = 'data/synthetic'
 action_set = 'a'
 ann_file_train = f'{data_root}/annotations/actions_{action_set}_train.txt'
