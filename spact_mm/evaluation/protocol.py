@@ -50,7 +50,7 @@ RUNTIME_KEYS = ('default_scope', 'custom_imports', 'default_hooks', 'custom_hook
 TASKS = ('action', 'privacy')
 #: Pipeline steps after which the oracle ``ObfuscatePersons`` is inserted.
 _DECODE_STEPS = ('DecordDecode', 'LoadImageFromFile', 'mmpretrain.LoadImageFromFile',
-                 'OpenCVDecode', 'PyAVDecode', 'RawFrameDecode')
+                 'LoadPrivacyImage', 'OpenCVDecode', 'PyAVDecode', 'RawFrameDecode')
 #: Figures of results.json: (key, higher_is_better).
 FIGURES = (('action_top1', True), ('action_cmap', True), ('privacy_cmap', False),
            ('privacy_f1', False))

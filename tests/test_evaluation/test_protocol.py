@@ -88,7 +88,7 @@ def test_resolve_anonymizer_and_checkpoint_loading(tmp_path):
     task = build_task_cfg(cfg, 'privacy', anon, path, 'blacken', str(tmp_path / 'w'),
                           progress=False)
     pipeline = [s['type'] for s in task.train_dataloader.dataset.pipeline]
-    assert pipeline[:2] == ['mmpretrain.LoadImageFromFile', 'ObfuscatePersons']
+    assert pipeline[:2] == ['LoadPrivacyImage', 'ObfuscatePersons']
     model = MODELS.build(task.model)
     pre = model.data_preprocessor
     assert pre.frozen and not any(p.requires_grad for p in pre.anonymizer.parameters())

@@ -13,13 +13,13 @@ attributes = ('a17_color', 'a4_gender', 'a9_face_complete', 'a10_face_partial',
 
 # mmpretrain transforms (the dataset builds its pipeline from mmpretrain's registry).
 train_pipeline = [
-    dict(type='mmpretrain.LoadImageFromFile'),
+    dict(type='LoadPrivacyImage'),  # grayscale, RGBA, 16-bit, CMYK -> 8-bit 3-channel (issue 6)
     dict(type='mmpretrain.RandomResizedCrop', scale=img_size, crop_ratio_range=(0.36, 1.0)),
     dict(type='mmpretrain.RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='mmpretrain.PackInputs'),
 ]
 test_pipeline = [
-    dict(type='mmpretrain.LoadImageFromFile'),
+    dict(type='LoadPrivacyImage'),  # grayscale, RGBA, 16-bit, CMYK -> 8-bit 3-channel (issue 6)
     dict(type='mmpretrain.ResizeEdge', scale=img_size, edge='short'),
     dict(type='mmpretrain.CenterCrop', crop_size=img_size),
     dict(type='mmpretrain.PackInputs'),

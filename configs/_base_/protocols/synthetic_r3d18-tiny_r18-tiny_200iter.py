@@ -63,7 +63,7 @@ action = dict(
 
 # --------------------------------------------------------------- f'_B (privacy)
 image_pipeline = [
-    dict(type='mmpretrain.LoadImageFromFile'),
+    dict(type='LoadPrivacyImage'),  # grayscale, RGBA, 16-bit, CMYK -> 8-bit 3-channel (issue 6)
     dict(type='mmpretrain.Resize', scale=(32, 32)),
     dict(type='mmpretrain.PackInputs')
 ]
