@@ -116,3 +116,51 @@ def test_rejects_bad_inputs():
     twice = put_anonymizer_in_front(TSN, FA)
     with pytest.raises(ValueError, match='already'):
         put_anonymizer_in_front(twice, FA)
+
+
+def test_test_tool_evaluates_deployed_recognizer_on_anonymized_clips(fa_ckpt, tmp_path):
+    """tools/test.py (its library function) runs a model-zoo TSN with a trained f_A in
+    front over a dataset: its dumped scores are those of TSN on f_A(x), not on x."""
+    import pickle
+
+    from mmaction.apis import inference_recognizer
+    from mmaction.apis import init_recognizer as init
+
+    from spact_mm.apis import build_test_cfg, parse_test_args
+    from spact_mm.apis import test as run_test
+    from spact_mm.datasets.synthetic import generate_synthetic_dataset
+    from spact_mm.utils.deploy import put_anonymizer_in_front
+
+    data = tmp_path / 'synthetic'
+    generate_synthetic_dataset(str(data), seed=0, videos_per_class=1, val_videos_per_class=1)
+    cfg = put_anonymizer_in_front(TSN, FA, checkpoint=fa_ckpt[0])
+    small_test_pipeline(cfg)
+    ann = data / 'annotations' / 'actions_a_val.txt'
+    cfg.test_dataloader.update(batch_size=1, num_workers=0, persistent_workers=False)
+    cfg.test_dataloader.dataset.update(ann_file=str(ann), data_prefix=dict(video=str(data)),
+                                       pipeline=copy.deepcopy(cfg.test_pipeline))
+    cfg_path = tmp_path / 'tsn_anonymized.py'
+    cfg.dump(str(cfg_path))
+
+    torch.manual_seed(0)
+    model = init(copy.deepcopy(cfg), device='cpu')  # random TSN weights stand in for the zoo's
+    torch.save(dict(state_dict=model.state_dict()), tmp_path / 'tsn.pth')
+
+    dump = tmp_path / 'preds.pkl'
+    metrics = run_test(build_test_cfg(parse_test_args(
+        [str(cfg_path), str(tmp_path / 'tsn.pth'), '--work-dir', str(tmp_path / 'test'),
+         '--dump', str(dump)])))
+    assert 0.0 <= metrics['acc/top1'] <= 1.0
+    with open(dump, 'rb') as f:
+        preds = pickle.load(f)
+    assert len(preds) == len(ann.read_text().split('\n')) - 1
+
+    first_video = str(data / ann.read_text().split()[0])
+    reference = init(copy.deepcopy(cfg), str(tmp_path / 'tsn.pth'), device='cpu')
+    expected = inference_recognizer(reference, first_video).pred_scores.item
+    with reference.data_preprocessor.bypassed():
+        raw = inference_recognizer(reference, first_video).pred_scores.item
+    got = torch.as_tensor(preds[0]['pred_scores']['item'])
+    torch.testing.assert_close(got, expected, rtol=1e-4,
+                               atol=1e-6)
+    assert (got - raw).abs().max() > 1e-5
