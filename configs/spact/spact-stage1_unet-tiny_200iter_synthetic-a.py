@@ -19,6 +19,8 @@ param_scheduler = []
 custom_hooks = [
     dict(type='FinalCheckpointHook'),
     dict(type='ResumeStateHook'),
+    # raw vs anonymized frames of fixed val clips at every validation (vis backends)
+    dict(type='AnonymizationVisualizationHook'),
     # mmengine's EarlyStoppingHook implements the th_A0 rule of Eq. 6.
     dict(type='EarlyStoppingHook', monitor='recon/l1', rule='less', stopping_threshold=th_A0,
          patience=10**9),

@@ -19,6 +19,8 @@ log_processor = dict(by_epoch=True)
 custom_hooks = [
     dict(type='FinalCheckpointHook'),
     dict(type='ResumeStateHook'),
+    # raw vs anonymized frames of fixed val clips at every validation (vis backends)
+    dict(type='AnonymizationVisualizationHook'),
     dict(type='EarlyStoppingHook', monitor='recon/l1', rule='less', stopping_threshold=th_A0,
          patience=10**9),
 ]

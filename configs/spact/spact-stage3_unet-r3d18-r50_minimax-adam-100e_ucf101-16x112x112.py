@@ -13,6 +13,8 @@ log_processor = dict(by_epoch=True)
 custom_hooks = [
     dict(type='FinalCheckpointHook'),
     dict(type='ResumeStateHook'),
+    # raw vs anonymized frames of fixed val clips at every validation (vis backends)
+    dict(type='AnonymizationVisualizationHook'),
     dict(type='SSLLossThresholdHook', threshold=th_Bmax, window=50),
 ]
 # Distributed runs (tools/dist_train.sh): DDP that tolerates the branches frozen per

@@ -15,6 +15,8 @@ optim_wrapper = dict(
 custom_hooks = [
     dict(type='FinalCheckpointHook'),
     dict(type='ResumeStateHook'),
+    # raw vs anonymized frames of fixed val clips at every validation (vis backends)
+    dict(type='AnonymizationVisualizationHook'),
     dict(type='SSLLossThresholdHook', threshold=th_Bmax, window=10),
 ]
 # Distributed runs (tools/dist_train.sh): DDP that tolerates the branches frozen per
