@@ -3,7 +3,6 @@ import copy
 from pathlib import Path
 
 import pytest
-import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
@@ -23,14 +22,9 @@ def tiny_model_cfg(num_classes: int = 4) -> dict:
 
 def make_batch(n: int = 4, t: int = 8, size: int = 16, num_classes: int = 4, seed: int = 0):
     """A dataloader-style batch of uint8 NCTHW clips with action labels."""
-    from mmaction.structures import ActionDataSample
+    from spact_mm.engine.benchmark import random_batch
 
-    gen = torch.Generator().manual_seed(seed)
-    inputs = [torch.randint(0, 256, (1, 3, t, size, size), generator=gen, dtype=torch.uint8)
-              for _ in range(n)]
-    samples = [ActionDataSample().set_gt_labels(torch.tensor([i % num_classes]))
-               for i in range(n)]
-    return dict(inputs=inputs, data_samples=samples)
+    return random_batch(n, t, size, num_classes, seed)
 
 
 @pytest.fixture(autouse=True)

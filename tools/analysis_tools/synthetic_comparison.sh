@@ -26,8 +26,9 @@ run_demo('$WORK/spact', '$DATA')"
     --cfg-options load_from="$WORK/spact/stage2/final.pth"
 
 # 2. Every method under the three protocols; raw first (the drops need it).
-METHODS="raw downsample-2x downsample-4x obf-blackening obf-strongblur obf-weakblur \
-obf-blackening-oracle obf-strongblur-oracle obf-weakblur-oracle supervised spact"
+# Override with METHODS="raw spact ..." to run a subset (raw must come first).
+METHODS=${METHODS:-"raw downsample-2x downsample-4x obf-blackening obf-strongblur obf-weakblur \
+obf-blackening-oracle obf-strongblur-oracle obf-weakblur-oracle supervised spact"}
 for m in $METHODS; do
   case $m in
     spact) A="$WORK/spact/stage3/final.pth"; NAME=SPAct ;;
