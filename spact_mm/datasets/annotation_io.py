@@ -7,8 +7,9 @@ found at once. Files are read through :func:`mmengine.fileio.get_text`, so any
 mmengine file backend (local disk, petrel, http) works.
 """
 import json
-from typing import Any, List, Optional, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
+import numpy as np
 from mmengine.fileio import get_text
 
 __all__ = ['AnnotationError', 'read_lines', 'load_json', 'line_of']
@@ -66,3 +67,13 @@ def line_of(text: str, key: str) -> Optional[int]:
         if pos >= 0:
             return text.count('\n', 0, pos) + 1
     return None
+
+
+def multi_hot(indices: Sequence[int], num_classes: int) -> np.ndarray:
+    """Multi-hot float32 vector of length ``num_classes`` with ones at ``indices``.
+
+    The ``privacy_label`` every privacy dataset packs for multi-label heads.
+    """
+    vec = np.zeros(num_classes, dtype=np.float32)
+    vec[list(indices)] = 1.
+    return vec

@@ -32,13 +32,12 @@ import io
 import os.path as osp
 from typing import Callable, Dict, List, Optional, Sequence, Union
 
-import numpy as np
 from mmaction.datasets import BaseActionDataset
 from mmengine.fileio import get_text
 
 from spact_mm.registry import DATASETS
 
-from .annotation_io import AnnotationError
+from .annotation_io import AnnotationError, multi_hot
 
 __all__ = [
     'HVU_CATEGORIES', 'P_HVU_CATEGORIES', 'HVUDataset', 'PHVUDataset', 'parse_hvu_categories',
@@ -224,9 +223,8 @@ class HVUDataset(BaseActionDataset):
                 time_end=clip['time_end'])
             if self.privacy_category is not None:
                 info['gt_label'] = sorted(tags.get(self.privacy_category, []))
-                multi_hot = np.zeros(len(self.categories[self.privacy_category]), np.float32)
-                multi_hot[info['gt_label']] = 1.
-                info['privacy_label'] = multi_hot
+                info['privacy_label'] = multi_hot(
+                    info['gt_label'], len(self.categories[self.privacy_category]))
             data_list.append(info)
         return data_list
 

@@ -21,12 +21,13 @@ order of the new label indices (``None`` keeps all).
 import os.path as osp
 from typing import List, Optional, Sequence
 
-import numpy as np
 from mmaction.datasets import VideoDataset
 from mmengine.fileio import load
 from mmpretrain.datasets import MultiLabelDataset
 
 from spact_mm.registry import DATASETS
+
+from .annotation_io import multi_hot
 
 
 def _subset_map(all_classes: Sequence[str], attributes: Optional[Sequence[str]]) -> dict:
@@ -79,9 +80,7 @@ class PrivacyVideoDataset(VideoDataset):
             info = dict(item)
             info['filename'] = osp.join(self.data_prefix['video'], item['filename'])
             info['gt_label'] = sorted(index[i] for i in item['gt_label'] if i in index)
-            multi_hot = np.zeros(len(classes), dtype=np.float32)
-            multi_hot[info['gt_label']] = 1.
-            info['privacy_label'] = multi_hot
+            info['privacy_label'] = multi_hot(info['gt_label'], len(classes))
             data_list.append(info)
         return data_list
 
