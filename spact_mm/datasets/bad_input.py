@@ -68,6 +68,20 @@ class BadInputPolicyMixin:
         self.skipped_at_load.append(msg)
         print_log(f'skipping bad input: {msg}', logger='current', level=30)
 
+    def _require_entries(self, data_list: List[dict], empty: str) -> List[dict]:
+        """Return ``data_list``, or raise when nothing usable was read.
+
+        Args:
+            data_list: The parsed entries.
+            empty: What an annotation file with no entry at all is called.
+        """
+        if not data_list:
+            raise BadInputError(
+                f'{self.ann_file}: no usable entry' +
+                (f' ({len(self.skipped_at_load)} skipped)' if self.skipped_at_load
+                 else f' ({empty})'))
+        return data_list
+
     def _bad_at_fetch(self, info: Dict[str, Any], err: BaseException) -> None:
         msg = f'{self._describe(info)}: {type(err).__name__}: {err}'
         if self.on_bad_input == 'error' or self.test_mode:
@@ -166,12 +180,7 @@ class RobustVideoDataset(BadInputPolicyMixin, VideoDataset):
                 continue
             info['ann_line'] = num
             data_list.append(info)
-        if not data_list:
-            raise BadInputError(
-                f'{self.ann_file}: no usable entry' +
-                (f' ({len(self.skipped_at_load)} skipped)' if self.skipped_at_load
-                 else ' (the file is empty)'))
-        return data_list
+        return self._require_entries(data_list, 'the file is empty')
 
     def _parse_line(self, line: str, where: str) -> Optional[dict]:
         fields = line.strip().split(self.delimiter)
@@ -272,12 +281,7 @@ class RobustPrivacyImageDataset(BadInputPolicyMixin, MultiLabelDataset):
             if info is not None:
                 info['ann_line'] = num
                 data_list.append(info)
-        if not data_list:
-            raise BadInputError(
-                f'{self.ann_file}: no usable entry' +
-                (f' ({len(self.skipped_at_load)} skipped)' if self.skipped_at_load
-                 else ' (data_list is empty)'))
-        return data_list
+        return self._require_entries(data_list, 'data_list is empty')
 
     def _parse_entry(self, raw: Any, where: str, classes: list,
                      index: Dict[str, int]) -> Optional[dict]:
