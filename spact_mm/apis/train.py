@@ -303,4 +303,20 @@ def train(cfg: Config) -> 'Runner':
     """
     runner = build_runner(cfg)
     runner.train()
+    finish_distributed()
     return runner
+
+
+def finish_distributed() -> None:
+    """Let every rank leave together, then tear the process group down.
+
+    Without this a rank that finishes first exits while another still uses the
+    group (e.g. rank 0 writing the last checkpoint), and gloo's threads abort
+    the late rank at interpreter exit ("terminate called without an active
+    exception"). No-op for single-process runs.
+    """
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
