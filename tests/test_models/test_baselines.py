@@ -103,3 +103,33 @@ def test_hog_detector_finds_some_drawn_persons():
                 hits += 1
                 break
     assert hits >= 2
+
+
+class _CountingDetector:
+    """Boxes depend on the frame's content; counts its calls."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, frame):
+        self.calls += 1
+        x = int(frame[0, 0, 0]) % 16
+        return [[x, 2, x + 8, 20]]
+
+
+def test_obfuscation_detection_cache_changes_no_output():
+    x = _frames(n=3)
+    x2 = torch.cat([x, x.flip(-1), x])  # 6 distinct frames then 3 repeats
+    cached_det, plain_det = _CountingDetector(), _CountingDetector()
+    cached = PersonObfuscationAnonymizer(mode='strong_blur', detector=cached_det)
+    plain = PersonObfuscationAnonymizer(mode='strong_blur', detector=plain_det, cache_size=0)
+    torch.testing.assert_close(cached(x2), plain(x2), atol=0, rtol=0)
+    assert plain_det.calls == 9
+    assert cached_det.calls == 6 and cached.cache_hits == 3
+    # least recently used frames are dropped beyond cache_size
+    small = PersonObfuscationAnonymizer(mode='blacken', detector=_CountingDetector(), cache_size=2)
+    small(x)
+    small(x[:1])  # evicted: detected again
+    assert small.detector.calls == 4 and len(small._boxes) == 2
+    with pytest.raises(ValueError):
+        PersonObfuscationAnonymizer(cache_size=-1)
