@@ -262,6 +262,96 @@ def benchmark_minimax(scale: str = 'demo',
     return res
 
 
+# ------------------------------------------------------ per-branch breakdown
+def _median_ms(fn, repeats: int, device: torch.device) -> float:
+    fn()  # warm-up
+    times = []
+    for _ in range(repeats):
+        _sync(device)
+        t0 = time.perf_counter()
+        fn()
+        _sync(device)
+        times.append(time.perf_counter() - t0)
+    return sorted(times)[len(times) // 2] * 1e3
+
+
+def _pass(net: nn.Module, x: torch.Tensor, weight_grad: bool, input_grad: bool):
+    """A closure running ``net`` forward (and backward when any grad is asked)."""
+
+    def run() -> None:
+        net.requires_grad_(weight_grad)
+        inp = x.detach().requires_grad_(input_grad)
+        if not (weight_grad or input_grad):
+            with torch.no_grad():
+                net(inp)
+            return
+        out = net(inp)
+        out = out[-1] if isinstance(out, (tuple, list)) else out
+        out.float().sum().backward()
+        net.zero_grad(set_to_none=True)
+
+    return run
+
+
+def branch_costs(scale: str = 'demo',
+                 batch_size: Optional[int] = None,
+                 device: str = 'cpu',
+                 repeats: int = 5,
+                 seed: int = 0) -> Dict[str, float]:
+    """Per-branch costs of one minimax iteration and the speedup they predict.
+
+    Times (median of ``repeats``, milliseconds) each network alone on the
+    tensors it sees in one iteration: f_A on the N*T frames, f_T (backbone)
+    on the N clips, f_B (backbone + projection) on the 2N sampled frames. For
+    each: forward without autograd (``fwd``), forward + backward building only
+    input gradients (``in``), only weight gradients (``w``) or both
+    (``both``). Loss heads are small and left out.
+
+    Which pass each loop runs (f_A's input, the raw clip, never needs a
+    gradient):
+
+    - reference, steps 1 and 2: f_A ``w``, f_T ``both``, f_B ``both``;
+    - ours, step 1 (f_A learns): f_A ``w``, f_T ``in``, f_B ``in``;
+    - ours, step 2 (f_T, f_B learn): f_A ``fwd``, f_T ``w``, f_B ``w``.
+
+    ``predicted_speedup`` = 2 * reference / (ours step 1 + ours step 2). The
+    saving is bounded: step 1 must still backpropagate through all three
+    networks to reach f_A, so when f_A dominates the cost the prediction tends
+    to (2 * A_w) / (A_w + A_fwd), about 1.5x with a backward pass at twice
+    the forward's cost.
+    """
+    from mmengine.registry import init_default_scope
+
+    from spact_mm.registry import MODELS
+
+    init_default_scope('spact_mm')
+    dev = torch.device(device)
+    _, t, size, default_bs = SCALES[scale]
+    bs = batch_size or default_bs
+    torch.manual_seed(seed)
+    model = MODELS.build(scale_model_cfg(scale)).to(dev).train()
+    head = model.privacy_head
+    nets = dict(
+        f_A=(model.data_preprocessor.anonymizer, torch.rand(bs * t, 3, size, size, device=dev)),
+        f_T=(model.backbone, torch.randn(bs, 3, t, size, size, device=dev)),
+        f_B=(nn.Sequential(head.backbone, head.neck),
+             torch.randn(2 * bs, 3, size, size, device=dev)))
+    res: Dict[str, float] = dict(batch_size=bs, clip_len=t, size=size)
+    modes = dict(fwd=(False, False), **{'in': (False, True)}, w=(True, False), both=(True, True))
+    for name, (net, x) in nets.items():
+        for mode, (wg, ig) in modes.items():
+            res[f'{name}_{mode}_ms'] = _median_ms(_pass(net, x, wg, ig), repeats, dev)
+    model.requires_grad_(True)
+    ref = res['f_A_w_ms'] + res['f_T_both_ms'] + res['f_B_both_ms']
+    ours1 = res['f_A_w_ms'] + res['f_T_in_ms'] + res['f_B_in_ms']
+    ours2 = res['f_A_fwd_ms'] + res['f_T_w_ms'] + res['f_B_w_ms']
+    res.update(reference_step_ms=ref, ours_step1_ms=ours1, ours_step2_ms=ours2,
+               predicted_speedup=2 * ref / (ours1 + ours2),
+               f_A_share=res['f_A_w_ms'] / ref,
+               f_A_only_bound=2 * res['f_A_w_ms'] / (res['f_A_w_ms'] + res['f_A_fwd_ms']))
+    return res
+
+
 # --------------------------------------------------------------- inference
 def benchmark_inference(scale: str = 'demo',
                         iters: int = 10,

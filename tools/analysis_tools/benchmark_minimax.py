@@ -30,6 +30,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p.add_argument('--channels-last', action='store_true')
     p.add_argument('--threads', type=int, default=None, help='torch CPU threads')
     p.add_argument('--skip-inference', action='store_true')
+    p.add_argument('--breakdown', action='store_true',
+                   help='also time f_A, f_T and f_B alone (forward, input-grad, weight-grad '
+                   'backward) and print the speedup this cost split predicts')
     p.add_argument('--out', default=None, help='also write the figures to this JSON file')
     return p.parse_args(argv)
 
@@ -40,7 +43,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     if args.threads:
         torch.set_num_threads(args.threads)
     import spact_mm  # noqa: F401
-    from spact_mm.engine.benchmark import benchmark_inference, benchmark_minimax
+    from spact_mm.engine.benchmark import benchmark_inference, benchmark_minimax, branch_costs
 
     res = dict(minimax=benchmark_minimax(
         args.scale, iters=args.iters, warmup=args.warmup, batch_size=args.batch_size,
@@ -55,6 +58,18 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
           f"{m['reference_step1_s'] * 1e3:.1f}, step 2 {m['reference_step2_s'] * 1e3:.1f})  "
           f"peak +{m['reference_peak_mib']:.0f} MiB")
     print(f"  speedup {m['speedup']:.2f}x   max |loss difference| {m['max_loss_diff']:.3g}")
+    if args.breakdown:
+        res['breakdown'] = b = branch_costs(args.scale, batch_size=args.batch_size,
+                                            device=args.device)
+        print('per-branch cost, ms (median): fwd = forward only; in / w / both = forward + '
+              'backward building input / weight / both gradients')
+        for n in ('f_A', 'f_T', 'f_B'):
+            print(f"  {n}  fwd {b[f'{n}_fwd_ms']:8.1f}  in {b[f'{n}_in_ms']:8.1f}  "
+                  f"w {b[f'{n}_w_ms']:8.1f}  both {b[f'{n}_both_ms']:8.1f}")
+        print(f"  predicted: reference {b['reference_step_ms']:.1f} ms/step, ours step 1 "
+              f"{b['ours_step1_ms']:.1f} + step 2 {b['ours_step2_ms']:.1f} ms -> "
+              f"{b['predicted_speedup']:.2f}x (f_A is {100 * b['f_A_share']:.0f}% of a "
+              f"reference step; f_A-only bound {b['f_A_only_bound']:.2f}x)")
     if not args.skip_inference:
         res['inference'] = benchmark_inference(
             args.scale, iters=args.iters, warmup=args.warmup, batch_size=args.batch_size,
