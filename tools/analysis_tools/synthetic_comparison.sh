@@ -2,7 +2,7 @@
 # The full comparison of docs/results.md on the synthetic dataset: every
 # baseline, the supervised method of [41] and SPAct under the same-dataset,
 # cross-dataset and novel (action set B + scene attributes) protocols; then
-# the tables and the trade-off plot. CPU scale (2 cores: about 1.5-2 hours).
+# the tables and the trade-off plot. CPU scale (2 cores: about 3-4 hours; restartable, finished runs are kept).
 #
 #   bash tools/analysis_tools/synthetic_comparison.sh [WORK=work_dirs/comparison] [DATA=data/synthetic]
 set -euo pipefail
@@ -25,14 +25,30 @@ run_demo('$WORK/spact', '$DATA')"
     --work-dir "$WORK/supervised" \
     --cfg-options load_from="$WORK/spact/stage2/final.pth"
 
+# 1b. The same two learned methods with 4x longer minimax (600 iterations): does
+#     the privacy cut grow with training? (docs/results.md, "longer minimax")
+STAGE3=configs/spact/spact-stage3_unet-tiny-r3d18-r18_minimax-150iter_synthetic-a.py
+SUP=configs/supervised/supervised-wu_unet-tiny-r3d18-r18_minimax-150iter_synthetic-a-person.py
+LONG=(train_cfg.max_iters=600 train_cfg.val_interval=150)
+case " ${METHODS:-spact-600 supervised-600} " in *" spact-600 "*)
+  [ -f "$WORK/spact-600/final.pth" ] || $PY tools/train.py $STAGE3 --work-dir "$WORK/spact-600" \
+      --cfg-options load_from="$WORK/spact/stage2/final.pth" "${LONG[@]}" ;; esac
+case " ${METHODS:-spact-600 supervised-600} " in *" supervised-600 "*)
+  [ -f "$WORK/supervised-600/final.pth" ] || $PY tools/train.py $SUP \
+      --work-dir "$WORK/supervised-600" \
+      --cfg-options load_from="$WORK/spact/stage2/final.pth" "${LONG[@]}" ;; esac
+
 # 2. Every method under the three protocols; raw first (the drops need it).
 # Override with METHODS="raw spact ..." to run a subset (raw must come first).
 METHODS=${METHODS:-"raw downsample-2x downsample-4x obf-blackening obf-strongblur obf-weakblur \
-obf-blackening-oracle obf-strongblur-oracle obf-weakblur-oracle supervised spact"}
+obf-blackening-oracle obf-strongblur-oracle obf-weakblur-oracle supervised spact \
+supervised-600 spact-600"}
 for m in $METHODS; do
   case $m in
     spact) A="$WORK/spact/stage3/final.pth"; NAME=SPAct ;;
     supervised) A="$WORK/supervised/final.pth"; NAME=Supervised ;;
+    spact-600) A="$WORK/spact-600/final.pth"; NAME='SPAct (600 it)' ;;
+    supervised-600) A="$WORK/supervised-600/final.pth"; NAME='Supervised (600 it)' ;;
     *) A=$m; NAME=$m ;;
   esac
   RAW=(); [ "$m" = raw ] || RAW=(--raw-results)
