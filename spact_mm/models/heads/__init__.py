@@ -1,7 +1,12 @@
 """Privacy heads."""
-from .ssl_privacy_head import SSLPrivacyHead, sample_frame_pairs
+from .ensemble_privacy_head import EnsemblePrivacyHead
+from .moco_privacy_head import MoCoPrivacyHead
+from .rotnet_privacy_head import RotNetPrivacyHead, rotation_batch
+from .ssl_privacy_head import SSLPrivacyHead, encode, sample_frame_pairs
 from .supervised_privacy_head import SupervisedPrivacyHead, binary_entropy_with_logits
 
 __all__ = [
-    'SSLPrivacyHead', 'sample_frame_pairs', 'SupervisedPrivacyHead', 'binary_entropy_with_logits'
+    'SSLPrivacyHead', 'sample_frame_pairs', 'encode', 'SupervisedPrivacyHead',
+    'binary_entropy_with_logits', 'MoCoPrivacyHead', 'RotNetPrivacyHead', 'rotation_batch',
+    'EnsemblePrivacyHead'
 ]
