@@ -118,10 +118,17 @@ def test_phase_schedule_and_state_roundtrip():
         torch.manual_seed(i)
         model.train_step(make_batch(seed=i), wrapper)
     assert phases == ['anonymizer'] * 2 + ['adversary'] * 3 + ['anonymizer'] * 2
+    wrapper.nonfinite_skipped, wrapper.nonfinite_in_row = 3, 1  # the guard's counters
     state = wrapper.state_dict()
     _, fresh = build(steps=(2, 3))
     fresh.load_state_dict(state)
     assert fresh.minimax_iter == 7 and fresh.phase == 'adversary'
+    assert (fresh.nonfinite_skipped, fresh.nonfinite_in_row) == (3, 1)
+    # a checkpoint from before the counters were saved still loads
+    state['minimax'] = dict(minimax_iter=4)
+    _, old = build(steps=(2, 3))
+    old.load_state_dict(state)
+    assert old.minimax_iter == 4 and (old.nonfinite_skipped, old.nonfinite_in_row) == (0, 0)
 
 
 def test_missing_branch_is_never_updated():

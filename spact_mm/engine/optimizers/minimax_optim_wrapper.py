@@ -307,9 +307,12 @@ class MinimaxOptimWrapper(OptimWrapperDict):
         return MessageHub.get_current_instance()
 
     def state_dict(self) -> dict:
-        """Every branch's optimiser state plus the alternation position."""
+        """Every branch's optimiser state, the alternation position and the
+        non-finite guard's counters (so a resumed run keeps counting)."""
         state = super().state_dict()
-        state['minimax'] = dict(minimax_iter=self.minimax_iter)
+        state['minimax'] = dict(minimax_iter=self.minimax_iter,
+                                nonfinite_skipped=self.nonfinite_skipped,
+                                nonfinite_in_row=self.nonfinite_in_row)
         return state
 
     def load_state_dict(self, state_dict: dict) -> None:
@@ -319,6 +322,9 @@ class MinimaxOptimWrapper(OptimWrapperDict):
         super().load_state_dict(state_dict)
         if minimax is not None:
             self.minimax_iter = int(minimax['minimax_iter'])
+            # checkpoints written before the counters were saved lack them
+            self.nonfinite_skipped = int(minimax.get('nonfinite_skipped', 0))
+            self.nonfinite_in_row = int(minimax.get('nonfinite_in_row', 0))
 
     def __repr__(self) -> str:
         return (f'MinimaxOptimWrapper(ssl_weight={self.ssl_weight}, anonymizer_steps='
