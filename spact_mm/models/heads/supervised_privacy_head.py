@@ -7,7 +7,7 @@ SPAct (:class:`MinimaxOptimWrapper`). Budget-model restarting and an ensemble
 of budget models, the two tricks of [41] against f_A over-fitting one f_B, are
 options.
 """
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -46,6 +46,15 @@ class SupervisedPrivacyHead(BaseModule):
 
     :class:`MinimaxOptimWrapper` sets :attr:`minimax_phase` before each forward
     pass and the reversal weight.
+
+    Cross-dataset training (Sec. 4.2, the UCF101-VISPR protocol of [41]): when
+    ``aux_inputs`` is given (anonymized privacy images from
+    :class:`ActionPrivacyPairDataset`), both steps use those images *instead of*
+    the clips' frames, with labels ``data_sample.aux_privacy_label``: step 2
+    trains f_B with BCE on f_A(privacy images), step 1 trains f_A (through the
+    reversal layer) to maximise f_B's entropy on f_A(privacy images), while
+    L_T keeps the action on the action clips. The action clips carry no
+    privacy label and never reach f_B in this mode.
 
     Args:
         num_attributes: Number of privacy attributes.
@@ -118,6 +127,29 @@ class SupervisedPrivacyHead(BaseModule):
                            'use PrivacyVideoDataset with PackActionPrivacyInputs')
         return torch.stack([torch.as_tensor(s.privacy_label).float() for s in data_samples])
 
+    def aux_images(self, aux_inputs: torch.Tensor) -> Tuple[torch.Tensor, int]:
+        """Flatten privacy image views to (N'*V, C, H, W); also return V.
+
+        Accepts (N', V, C, H, W), the layout :class:`AnonymizerDataPreprocessor`
+        stacks from :class:`ActionPrivacyPairDataset` (V = 1, or 2 views of
+        each image, both labelled with the image's label), or (N', C, H, W).
+        """
+        if aux_inputs.dim() == 4:
+            return aux_inputs, 1
+        if aux_inputs.dim() == 5:
+            return aux_inputs.flatten(0, 1), aux_inputs.shape[1]
+        raise ValueError("aux_inputs must have shape (N', V, C, H, W) or (N', C, H, W), got "
+                         f'{tuple(aux_inputs.shape)}')
+
+    def _aux_targets(self, data_samples: Optional[List], num_images: int) -> torch.Tensor:
+        if not data_samples or 'aux_privacy_label' not in data_samples[0]:
+            raise KeyError('SupervisedPrivacyHead with aux_inputs needs `aux_privacy_label` in '
+                           'every data sample; use ActionPrivacyPairDataset')
+        if len(data_samples) != num_images:
+            raise ValueError(f'{num_images} privacy images but {len(data_samples)} data samples '
+                             'with aux_privacy_label')
+        return torch.stack([torch.as_tensor(s.aux_privacy_label).float() for s in data_samples])
+
     # ------------------------------------------------------------------- loss
     def loss(self,
              inputs: torch.Tensor,
@@ -127,16 +159,16 @@ class SupervisedPrivacyHead(BaseModule):
 
         Args:
             inputs: Anonymized clips (N, M, C, T, H, W) or (N, C, T, H, W).
-            data_samples: Data samples with ``privacy_label``.
-            aux_inputs: Anonymized privacy images ``(N', C, H, W)`` with labels
-                in ``data_samples``' order are not supported yet; must be None.
+            data_samples: Data samples with ``privacy_label`` (same-dataset) or
+                ``aux_privacy_label`` (with ``aux_inputs``).
+            aux_inputs: Optional anonymized privacy images (N', V, C, H, W) or
+                (N', C, H, W), N' = len(data_samples), in the samples' order
+                (cross-dataset protocol; see the class docstring).
 
         Returns:
             ``dict(loss_privacy=..., privacy_entropy=...)``; the second is only
             logged (its name has no ``loss``).
         """
-        if aux_inputs is not None:
-            raise NotImplementedError('SupervisedPrivacyHead trains on privacy-labelled videos')
         if self.minimax_phase not in ('anonymizer', 'adversary'):
             raise ValueError(f'unknown minimax phase {self.minimax_phase!r}')
         step2 = self.minimax_phase == 'adversary'
@@ -146,14 +178,19 @@ class SupervisedPrivacyHead(BaseModule):
                     self.num_updates % self.restart_interval == 0:
                 self.restart()
             self.num_updates += 1
-        clips_per_sample = inputs.shape[1] if inputs.dim() == 6 else 1
-        frames = self.frames(inputs)
+        if aux_inputs is not None:  # cross-dataset: f_B sees only the privacy images
+            frames, repeats = self.aux_images(aux_inputs)
+        else:
+            frames = self.frames(inputs)
         logits = self.logits(self.grad_reverse(frames))
         entropy = torch.stack([binary_entropy_with_logits(z).mean() for z in logits])
         if not step2:
             return dict(loss_privacy=entropy.min(), privacy_entropy=entropy.min().detach())
-        per_frame = frames.shape[0] // (len(data_samples) * clips_per_sample)
-        targets = self._targets(data_samples).to(frames.device)
-        targets = targets.repeat_interleave(clips_per_sample * per_frame, dim=0)
+        if aux_inputs is not None:
+            targets = self._aux_targets(data_samples, frames.shape[0] // repeats)
+        else:  # frames are ordered sample by sample (clips, then frames of a clip)
+            targets = self._targets(data_samples)
+            repeats = frames.shape[0] // len(data_samples)
+        targets = targets.to(frames.device).repeat_interleave(repeats, dim=0)
         bce = sum(F.binary_cross_entropy_with_logits(z, targets) for z in logits)
         return dict(loss_privacy=bce, privacy_entropy=entropy.min().detach())
