@@ -188,12 +188,13 @@ def build_task_cfg(cfg: Config, task: str, anonymizer: dict, checkpoint: Optiona
             ds = loader['dataset']
             ds['pipeline'] = _insert_oracle(ds['pipeline'], oracle_mode)
     train_cfg = run['train_cfg']
-    max_iters = train_cfg['max_iters']
-    train_cfg['val_begin'] = max_iters + 1  # no test inside training: the driver tests once
+    by_epoch = 'max_epochs' in train_cfg  # EpochBasedTrainLoop or IterBasedTrainLoop
+    length = train_cfg['max_epochs' if by_epoch else 'max_iters']
+    train_cfg['val_begin'] = length + 1  # no test inside training: the driver tests once
     run.setdefault('val_cfg', dict(type='ValLoop'))
     hooks = run.setdefault('default_hooks', {})
     if 'checkpoint' in hooks:
-        hooks['checkpoint'] = dict(type='CheckpointHook', interval=max_iters, by_epoch=False,
+        hooks['checkpoint'] = dict(type='CheckpointHook', interval=length, by_epoch=by_epoch,
                                    max_keep_ckpts=1)
     run['custom_hooks'] = [h for h in run.get('custom_hooks', []) or []
                            if h.get('type') != 'FinalCheckpointHook']

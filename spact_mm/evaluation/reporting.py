@@ -35,25 +35,27 @@ def format_results_table(results: Sequence[dict]) -> str:
     every protocol its figures, with the relative drop from raw data (↓%) next
     to the privacy figures (and the action figure, which the paper omits).
     """
-    protocols = _order({r['protocol'] for r in results}, PROTOCOL_ORDER)
-    by_method: Dict[str, Dict[str, dict]] = {}
+    # A column group is one (protocol, dataset): e.g. the UCF101-VISPR1 and the
+    # HMDB51-VISPR -> PA-HMDB runs are both 'cross-dataset' and must not merge.
+    groups = sorted({(r['protocol'], r.get('dataset')) for r in results},
+                    key=lambda g: (_order({r['protocol'] for r in results},
+                                          PROTOCOL_ORDER).index(g[0]), str(g[1])))
+    by_method: Dict[str, Dict[tuple, dict]] = {}
     for r in results:
-        by_method.setdefault(r['method'], {})[r['protocol']] = r
+        by_method.setdefault(r['method'], {})[(r['protocol'], r.get('dataset'))] = r
     methods = sorted(by_method, key=lambda m: (
         METHOD_ORDER.index(_key(m)) if _key(m) in METHOD_ORDER else len(METHOD_ORDER), m))
-    cols = []  # (protocol, figure, title, decimals)
-    for p in protocols:
-        present = {k for r in results if r['protocol'] == p for k in r['metrics']}
-        cols += [(p, k, t, d) for k, t, d in COLUMNS if k in present]
-    datasets = {p: next((r.get('dataset') for r in results if r['protocol'] == p), None)
-                for p in protocols}
-    head = ['Method'] + [f"{p}{f' ({datasets[p]})' if datasets[p] else ''}: {t}"
-                         for p, _, t, _ in cols]
+    cols = []  # (group, figure, title, decimals)
+    for g in groups:
+        present = {k for r in results if (r['protocol'], r.get('dataset')) == g
+                   for k in r['metrics']}
+        cols += [(g, k, t, d) for k, t, d in COLUMNS if k in present]
+    head = ['Method'] + [f"{p}{f' ({ds})' if ds else ''}: {t}" for (p, ds), _, t, _ in cols]
     lines = ['| ' + ' | '.join(head) + ' |', '|' + ' --- |' * len(head)]
     for m in methods:
         row = [m]
-        for p, k, _, d in cols:
-            r = by_method[m].get(p)
+        for g, k, _, d in cols:
+            r = by_method[m].get(g)
             if r is None or k not in r['metrics']:
                 row.append('–')
                 continue

@@ -103,3 +103,13 @@ def test_clip_to_image_frames_for_the_attacker(root):
     out = ds[1]
     assert out['inputs'].shape == (3, 32, 32)
     assert out['data_samples'].gt_label.tolist() == ds.get_data_info(1)['gt_label']
+
+
+def test_oracle_obfuscation_refuses_samples_without_boxes():
+    from spact_mm.datasets.transforms import ObfuscatePersons
+
+    img = np.full((8, 8, 3), 200, np.uint8)
+    with pytest.raises(KeyError, match='vispr/2017_1.jpg'):
+        ObfuscatePersons('blacken')(dict(img=img, img_path='vispr/2017_1.jpg'))
+    out = ObfuscatePersons('blacken', allow_missing=True)(dict(img=img.copy()))
+    np.testing.assert_array_equal(out['img'], img)

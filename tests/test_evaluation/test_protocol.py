@@ -94,3 +94,25 @@ def test_resolve_anonymizer_and_checkpoint_loading(tmp_path):
     assert pre.frozen and not any(p.requires_grad for p in pre.anonymizer.parameters())
     for k, v in unet.state_dict().items():
         torch.testing.assert_close(pre.anonymizer.state_dict()[k], v)
+    assert task.train_cfg.val_begin == cfg.privacy.train_cfg.max_iters + 1
+    # an epoch-based schedule: test once after the last epoch, checkpoint by epoch
+    cfg.privacy.train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=3)
+    task = build_task_cfg(cfg, 'privacy', anon, path, None, str(tmp_path / 'e'), progress=False)
+    assert task.train_cfg.val_begin == 4
+    ckpt_hook = task.default_hooks.checkpoint
+    assert ckpt_hook.by_epoch and ckpt_hook.interval == 3
+
+
+def test_results_table_keeps_datasets_of_one_protocol_apart():
+    def res(method, dataset, cmap):
+        return dict(method=method, protocol='cross-dataset', dataset=dataset,
+                    metrics=dict(privacy_cmap=cmap))
+
+    table = format_results_table([res('raw', 'ucf101-vispr1', 64.4), res('raw', 'pa-hmdb', 70.0),
+                                  res('SPAct', 'ucf101-vispr1', 57.4)])
+    head, _, raw_row, spact_row = table.strip().splitlines()
+    assert head.count('cross-dataset') == 2
+    assert '(pa-hmdb)' in head and '(ucf101-vispr1)' in head
+    cells = [c.strip() for c in raw_row.split('|')[1:-1]]
+    assert cells == ['raw', '70.0', '64.4']  # both raw figures kept, datasets sorted
+    assert [c.strip() for c in spact_row.split('|')[1:-1]] == ['SPAct', '–', '57.4']

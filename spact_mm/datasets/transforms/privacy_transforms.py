@@ -66,16 +66,21 @@ class ObfuscatePersons(BaseTransform):
 
     Boxes are read from ``person_boxes`` (one per video frame, picked with
     ``frame_inds``) for clips (``imgs``) and from ``person_box`` for images
-    (``img``). Samples without boxes pass unchanged.
+    (``img``). A sample without boxes raises a ``KeyError`` naming its file:
+    only the synthetic dataset knows its persons' boxes, and an oracle run on
+    data without them would silently equal raw data. ``allow_missing=True``
+    lets such samples pass unchanged.
 
     Args:
         mode: ``'blacken'``, ``'strong_blur'`` or ``'weak_blur'``.
+        allow_missing: Pass samples without ground-truth boxes unchanged.
     """
 
-    def __init__(self, mode: str = 'blacken') -> None:
+    def __init__(self, mode: str = 'blacken', allow_missing: bool = False) -> None:
         if mode not in OBFUSCATION_MODES:
             raise ValueError(f'mode must be one of {list(OBFUSCATION_MODES)}, got {mode!r}')
         self.mode = mode
+        self.allow_missing = allow_missing
 
     def transform(self, results: Dict) -> Dict:
         """Obfuscate every frame (or the image) in place."""
@@ -87,7 +92,13 @@ class ObfuscatePersons(BaseTransform):
                                for img, i in zip(results['imgs'], inds)]
         elif 'img' in results and 'person_box' in results:
             results['img'] = obfuscate_boxes(results['img'], [results['person_box']], self.mode)
+        elif not self.allow_missing:
+            name = results.get('filename') or results.get('img_path') or '<unknown file>'
+            raise KeyError(f'{name}: no ground-truth person boxes (person_boxes / person_box) '
+                           'for oracle obfuscation; only the synthetic dataset has them. Use a '
+                           'detector baseline (obf-blackening, ...) on this data')
         return results
 
     def __repr__(self) -> str:
-        return f'{self.__class__.__name__}(mode={self.mode!r})'
+        return (f'{self.__class__.__name__}(mode={self.mode!r}, '
+                f'allow_missing={self.allow_missing})')
