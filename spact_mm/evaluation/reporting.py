@@ -96,10 +96,21 @@ def plot_tradeoff(results: Sequence[dict], out: str, privacy: str = 'privacy_cma
     if not pts:
         raise ValueError(f'no result has both {privacy} and {action}')
     fig, ax = plt.subplots(figsize=(6, 4.5), dpi=120)
+    xs, ys = [p[1] for p in pts], [p[2] for p in pts]
+    span_x, span_y = max(max(xs) - min(xs), 1e-6), max(max(ys) - min(ys), 1e-6)
+    placed: List[tuple] = []
     for name, x, y in pts:
-        special = _key(name) in ('spact', 'supervised', 'raw')
-        ax.scatter(x, y, s=70 if special else 40, marker='*' if _key(name) == 'spact' else 'o')
-        ax.annotate(name, (x, y), textcoords='offset points', xytext=(5, 4), fontsize=8)
+        special = _key(name).split('-(')[0] in ('spact', 'supervised', 'raw')
+        ax.scatter(x, y, s=70 if special else 40,
+                   marker='*' if _key(name).startswith('spact') else 'o')
+        # stack the labels of points that (nearly) coincide instead of overprinting them
+        near = sum(abs(x - px) < 0.12 * span_x and abs(y - py) < 0.04 * span_y
+                   for px, py in placed)
+        placed.append((x, y))
+        offset, align = [((5, 4), 'left'), ((5, -10), 'left'), ((-5, -10), 'right'),
+                         ((-5, 4), 'right')][near % 4]
+        ax.annotate(name, (x, y), textcoords='offset points', xytext=offset, ha=align,
+                    fontsize=8)
     ax.set_xlabel({'privacy_cmap': 'privacy cMAP (%) ↓', 'privacy_f1': 'privacy F1 ↓'}.get(
         privacy, privacy))
     ax.set_ylabel({'action_top1': 'action top-1 (%) ↑', 'action_cmap': 'action cMAP (%) ↑'}.get(
