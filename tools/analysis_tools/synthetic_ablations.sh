@@ -21,11 +21,24 @@ STAGE2="$WORK/spact/stage2/final.pth"
 
 ABLATIONS=${ABLATIONS:-"no-fb frozen-fb fb-3d-r3d18 sampler-far4 sampler-near4 moco rotnet \
 fb-mobilenetv2 fb-r50 fb-r50-mobilenetv2-ensemble"}
+# Ablations whose privacy branch differs from the demo's stage-2 f_B (another loss,
+# another architecture) get their own stage 2 first, as in the paper, where f_B is
+# trained before the minimax: the ablation's config with f_A never updated
+# (anonymizer_steps=0: every iteration is step 2, Eq. 7 and 8) and the th_Bmax stop
+# off (an untrained f_B starts above th_Bmax and would end the run at once).
+PRETRAIN_FB=" moco rotnet fb-mobilenetv2 fb-r50 fb-r50-mobilenetv2-ensemble fb-3d-r3d18 "
 for a in $ABLATIONS; do
   CFG=$(ls configs/ablations/spact-stage3-${a}_*.py)
   RUN="$WORK/ablations/$a"
+  START="$STAGE2"
+  if [[ "$PRETRAIN_FB" == *" $a "* ]]; then
+    [ -f "$RUN/stage2/final.pth" ] || $PY tools/train.py "$CFG" --work-dir "$RUN/stage2" \
+        --cfg-options load_from="$STAGE2" train_dataloader.dataset.data_prefix.video="$DATA" \
+        optim_wrapper.anonymizer_steps=0 custom_hooks.3.threshold=1e9
+    START="$RUN/stage2/final.pth"
+  fi
   [ -f "$RUN/final.pth" ] || $PY tools/train.py "$CFG" --work-dir "$RUN" \
-      --cfg-options load_from="$STAGE2" train_dataloader.dataset.data_prefix.video="$DATA"
+      --cfg-options load_from="$START" train_dataloader.dataset.data_prefix.video="$DATA"
   NAME="SPAct ablation: $a"
   [ -f "$RUN/same/results.json" ] || $PY tools/eval_protocol.py "$SAME" --anonymizer "$RUN/final.pth" \
       --method "$NAME" --work-dir "$RUN/same" --data-root "$DATA" --no-progress \
