@@ -6,7 +6,7 @@ _base_ = [
 ]
 stage2_work_dir = 'work_dirs/spact-stage2_unet-r3d18-r50_adam-100e_ucf101-16x112x112'
 load_from = f'{stage2_work_dir}/final.pth'
-th_Bmax = 2.6  # NT-Xent is at most log(2N - 1) = 2.71 for N = 8 clips per GPU
+th_Bmax = 2.6  # NT-Xent at chance is log(2N - 1) = 2.71 for N = 8 clips per GPU
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=100, val_interval=5)
 default_hooks = dict(checkpoint=dict(interval=5, by_epoch=True))
 log_processor = dict(by_epoch=True)

@@ -6,7 +6,7 @@ _base_ = [
 ]
 stage2_work_dir = 'work_dirs/spact-stage2_unet-tiny-r3d18-r18_150iter_synthetic-a'
 load_from = f'{stage2_work_dir}/final.pth'
-th_Bmax = 3.3  # NT-Xent is at most log(2N - 1) = 3.43 for N = 16 clips
+th_Bmax = 3.3  # NT-Xent at chance (all similarities equal) is log(2N - 1) = 3.43, N = 16
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=150, val_interval=50)
 optim_wrapper = dict(
     anonymizer=dict(optimizer=dict(lr=1e-3)),  # alpha_A
