@@ -121,11 +121,22 @@ class SupervisedPrivacyHead(BaseModule):
             if hasattr(m, 'reset_parameters') and m is not self:
                 m.reset_parameters()
 
-    def _targets(self, data_samples: List) -> torch.Tensor:
-        if not data_samples or 'privacy_label' not in data_samples[0]:
-            raise KeyError('SupervisedPrivacyHead needs `privacy_label` in every data sample; '
-                           'use PrivacyVideoDataset with PackActionPrivacyInputs')
-        return torch.stack([torch.as_tensor(s.privacy_label).float() for s in data_samples])
+    @staticmethod
+    def _targets(data_samples: Optional[List], field: str = 'privacy_label',
+                 num_images: Optional[int] = None) -> torch.Tensor:
+        """Stacked multi-hot ``field`` of the data samples: ``privacy_label``
+        (same-dataset clips) or ``aux_privacy_label`` (the paired privacy
+        images, whose count ``num_images`` must match)."""
+        if not data_samples or field not in data_samples[0]:
+            hint = ('with aux_inputs needs `aux_privacy_label` in every data sample; use '
+                    'ActionPrivacyPairDataset' if field == 'aux_privacy_label' else
+                    'needs `privacy_label` in every data sample; use PrivacyVideoDataset with '
+                    'PackActionPrivacyInputs')
+            raise KeyError(f'SupervisedPrivacyHead {hint}')
+        if num_images is not None and len(data_samples) != num_images:
+            raise ValueError(f'{num_images} privacy images but {len(data_samples)} data samples '
+                             f'with {field}')
+        return torch.stack([torch.as_tensor(s.get(field)).float() for s in data_samples])
 
     def aux_images(self, aux_inputs: torch.Tensor) -> Tuple[torch.Tensor, int]:
         """Flatten privacy image views to (N'*V, C, H, W); also return V.
@@ -140,15 +151,6 @@ class SupervisedPrivacyHead(BaseModule):
             return aux_inputs.flatten(0, 1), aux_inputs.shape[1]
         raise ValueError("aux_inputs must have shape (N', V, C, H, W) or (N', C, H, W), got "
                          f'{tuple(aux_inputs.shape)}')
-
-    def _aux_targets(self, data_samples: Optional[List], num_images: int) -> torch.Tensor:
-        if not data_samples or 'aux_privacy_label' not in data_samples[0]:
-            raise KeyError('SupervisedPrivacyHead with aux_inputs needs `aux_privacy_label` in '
-                           'every data sample; use ActionPrivacyPairDataset')
-        if len(data_samples) != num_images:
-            raise ValueError(f'{num_images} privacy images but {len(data_samples)} data samples '
-                             'with aux_privacy_label')
-        return torch.stack([torch.as_tensor(s.aux_privacy_label).float() for s in data_samples])
 
     # ------------------------------------------------------------------- loss
     def loss(self,
@@ -187,7 +189,7 @@ class SupervisedPrivacyHead(BaseModule):
         if not step2:
             return dict(loss_privacy=entropy.min(), privacy_entropy=entropy.min().detach())
         if aux_inputs is not None:
-            targets = self._aux_targets(data_samples, frames.shape[0] // repeats)
+            targets = self._targets(data_samples, 'aux_privacy_label', frames.shape[0] // repeats)
         else:  # frames are ordered sample by sample (clips, then frames of a clip)
             targets = self._targets(data_samples)
             repeats = frames.shape[0] // len(data_samples)
