@@ -25,13 +25,14 @@ def _value(path, key):
     return value
 
 
-_vispr = '../_base_/datasets/vispr_vispr1_112x112.py'
-_vispr_attributes = _value(_vispr, 'attributes')  # VISPR1_ATTRIBUTES of [41]
-_vispr_train = _value(_vispr, 'train_dataloader.dataset')
-# f_A sees RGB clips (decord): load the images as RGB too (VISPR's own pipeline
-# loads BGR for mmpretrain attackers, which convert in their data preprocessor).
-# Its RandomResizedCrop to 112 gives the fixed image size the batch needs.
-_vispr_train.pipeline[0] = dict(type='LoadPrivacyImage', channel_order='rgb')
+# VISPR-1 as the protocols' dataset catalogue has it: f_A sees RGB clips (decord),
+# and the catalogue loads the images as RGB too (VISPR's own base config loads BGR
+# for mmpretrain attackers, which convert in their data preprocessor). Its
+# RandomResizedCrop to 112 gives the fixed image size the batch needs.
+_vispr = _value('../_base_/protocols/paper_datasets.py', 'paper_datasets.vispr1')
+_vispr_attributes = _vispr['attributes']  # VISPR1_ATTRIBUTES of [41]
+_vispr_train = _vispr['train_dataloader']['dataset']
+del _vispr  # keep only what is used in the dumped config
 
 model = dict(
     privacy_head=dict(
