@@ -37,9 +37,9 @@ def format_results_table(results: Sequence[dict]) -> str:
     """
     # A column group is one (protocol, dataset): e.g. the UCF101-VISPR1 and the
     # HMDB51-VISPR -> PA-HMDB runs are both 'cross-dataset' and must not merge.
+    protocols = _order({r['protocol'] for r in results}, PROTOCOL_ORDER)
     groups = sorted({(r['protocol'], r.get('dataset')) for r in results},
-                    key=lambda g: (_order({r['protocol'] for r in results},
-                                          PROTOCOL_ORDER).index(g[0]), str(g[1])))
+                    key=lambda g: (protocols.index(g[0]), str(g[1])))
     by_method: Dict[str, Dict[tuple, dict]] = {}
     for r in results:
         by_method.setdefault(r['method'], {})[(r['protocol'], r.get('dataset'))] = r
