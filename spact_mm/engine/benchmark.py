@@ -96,11 +96,12 @@ def to_channels_last(model: nn.Module) -> nn.Module:
 
 
 def build_ours(model: nn.Module, ssl_weight: float, lr: float, amp: bool,
-               channels_last: bool):
+               channels_last: bool, frozen_branches_eval: bool = False):
     """Our minimax optim wrapper (Adam per branch) for ``model``."""
     from spact_mm.registry import OPTIM_WRAPPER_CONSTRUCTORS
 
-    cfg = dict(type='MinimaxOptimWrapper', ssl_weight=ssl_weight, channels_last=channels_last)
+    cfg = dict(type='MinimaxOptimWrapper', ssl_weight=ssl_weight, channels_last=channels_last,
+               frozen_branches_eval=frozen_branches_eval)
     for b in ('anonymizer', 'recognizer', 'privacy'):
         cfg[b] = dict(type='AmpOptimWrapper' if amp else 'OptimWrapper',
                       optimizer=dict(type='Adam', lr=lr))
@@ -117,9 +118,12 @@ class ReferenceLoop:
         ssl_weight: omega of Eq. 9.
         lr: Adam learning rate of every branch.
         amp: Autocast + one ``GradScaler`` (CUDA only).
+        frozen_branches_eval: As the released code: ``eval()`` on the networks
+            a step does not update (step 1: f_T, f_B; step 2: f_A).
     """
 
-    def __init__(self, model: nn.Module, ssl_weight: float, lr: float, amp: bool) -> None:
+    def __init__(self, model: nn.Module, ssl_weight: float, lr: float, amp: bool,
+                 frozen_branches_eval: bool = False) -> None:
         from spact_mm.engine.optimizers.minimax_constructor import DEFAULT_BRANCH_MODULES, _get
 
         self.model = model
@@ -127,19 +131,26 @@ class ReferenceLoop:
         model.requires_grad_(True)
         self.w = ssl_weight
         self.opt = {}
+        self.modules = {}
         for b, paths in DEFAULT_BRANCH_MODULES.items():
-            params = [p for path in paths if (m := _get(model, path)) is not None
-                      for p in m.parameters()]
+            self.modules[b] = [m for path in paths if (m := _get(model, path)) is not None]
+            params = [p for m in self.modules[b] for p in m.parameters()]
             self.opt[b] = torch.optim.Adam(params, lr=lr)
+        self.frozen_branches_eval = frozen_branches_eval
         self.amp = amp
         self.scaler = torch.amp.GradScaler('cuda') if amp else None
         self.iter = 0
 
     def train_step(self, data: dict) -> Dict[str, torch.Tensor]:
         """One iteration: step 1 on even, step 2 on odd iterations (1:1 cycle)."""
+        from spact_mm.engine.optimizers.minimax_optim_wrapper import PHASE_BRANCHES, eval_modules
+
         anonymizer_step = self.iter % 2 == 0
+        active = PHASE_BRANCHES['anonymizer' if anonymizer_step else 'adversary']
+        modes = eval_modules([m for b, mods in self.modules.items() if b not in active
+                              for m in mods]) if self.frozen_branches_eval else nullcontext()
         ctx = torch.autocast('cuda') if self.amp else nullcontext()
-        with ctx:
+        with ctx, modes:
             batch = self.model.data_preprocessor(data, True)
             losses = self.model(**batch, mode='loss')
         l_t, l_b = losses['loss_cls'], losses['loss_ssl']
@@ -177,7 +188,8 @@ def benchmark_minimax(scale: str = 'demo',
                       lr: float = 1e-4,
                       seed: int = 0,
                       clip_len: Optional[int] = None,
-                      size: Optional[int] = None) -> Dict[str, float]:
+                      size: Optional[int] = None,
+                      frozen_branches_eval: bool = False) -> Dict[str, float]:
     """Time our minimax iteration against the reference loop on equal terms.
 
     Both loops run ``warmup + iters`` iterations (alternating step 1 and step
@@ -213,8 +225,8 @@ def benchmark_minimax(scale: str = 'demo',
     del base
     ours_model.train()
     ref_model.train()
-    wrapper = build_ours(ours_model, ssl_weight, lr, amp, channels_last)
-    reference = ReferenceLoop(ref_model, ssl_weight, lr, amp)
+    wrapper = build_ours(ours_model, ssl_weight, lr, amp, channels_last, frozen_branches_eval)
+    reference = ReferenceLoop(ref_model, ssl_weight, lr, amp, frozen_branches_eval)
     num_classes = model_cfg['cls_head']['num_classes']
     batches = [random_batch(bs, t, size, num_classes, seed=seed + i) for i in range(2)]
 

@@ -4,9 +4,10 @@ import pytest
 from spact_mm.engine.benchmark import benchmark_inference, benchmark_minimax
 
 
-def test_reference_loop_and_ours_agree():
+@pytest.mark.parametrize('frozen_eval', [False, True])
+def test_reference_loop_and_ours_agree(frozen_eval):
     res = benchmark_minimax('demo', iters=2, warmup=2, batch_size=4, clip_len=4, size=16,
-                            lr=1e-2)
+                            lr=1e-2, frozen_branches_eval=frozen_eval)
     # Four iterations of Adam at lr 1e-2 on both loops: same losses (float32).
     assert res['max_loss_diff'] < 1e-5
     assert res['iters'] == 2 and res['ours_s'] > 0 and res['reference_s'] > 0

@@ -11,11 +11,12 @@ from spact_mm.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
 W = 0.3  # omega of Eq. 9 used throughout
 
 
-def build(model_cfg=None, lr=1.0, steps=(1, 1), branches=('anonymizer', 'recognizer', 'privacy')):
+def build(model_cfg=None, lr=1.0, steps=(1, 1), branches=('anonymizer', 'recognizer', 'privacy'),
+          **wrapper_kwargs):
     torch.manual_seed(0)
     model = MODELS.build(model_cfg or tiny_model_cfg()).double()
     cfg = dict(type='MinimaxOptimWrapper', ssl_weight=W, anonymizer_steps=steps[0],
-               adversary_steps=steps[1])
+               adversary_steps=steps[1], **wrapper_kwargs)
     for b in branches:
         cfg[b] = dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=lr))
     wrapper = OPTIM_WRAPPER_CONSTRUCTORS.build(
@@ -43,11 +44,22 @@ def changed_branches(before, model):
     return out
 
 
-def independent_losses(model, data, seed):
-    """L_T and L_B through an exact copy of the model with plain autograd (no reversal)."""
+BRANCH_MODULES = dict(anonymizer=lambda m: [m.data_preprocessor.anonymizer],
+                      recognizer=lambda m: [m.backbone, m.cls_head],
+                      privacy=lambda m: [m.privacy_head])
+
+
+def independent_losses(model, data, seed, eval_branches=()):
+    """L_T and L_B through an exact copy of the model with plain autograd (no reversal).
+
+    ``eval_branches`` are put in eval mode by hand, as the released code does.
+    """
     twin = copy.deepcopy(model)
     twin.privacy_head.grad_reverse = nn.Identity()
     twin.requires_grad_(True)
+    for b in eval_branches:
+        for m in BRANCH_MODULES[b](twin):
+            m.eval()
     torch.manual_seed(seed)
     batch = twin.data_preprocessor(copy.deepcopy(data), True)
     losses = twin(**batch, mode='loss')
@@ -153,3 +165,52 @@ def test_invalid_configs_raise():
         MinimaxOptimWrapper(**build_wrapper, anonymizer=build()[1]['anonymizer'])
     with pytest.raises(ValueError, match='anonymizer'):
         build(branches=('recognizer', 'privacy'))
+
+
+def bn_stats(model, branch):
+    return [b.running_mean.clone() for m in BRANCH_MODULES[branch](model) for b in m.modules()
+            if isinstance(b, nn.modules.batchnorm._BatchNorm)]
+
+
+def stats_changed(before, after):
+    assert before, 'the branch has no batch norm: the test would prove nothing'
+    return any(not torch.equal(x, y) for x, y in zip(before, after))
+
+
+@pytest.mark.parametrize('frozen_eval', [False, True])
+def test_frozen_branches_eval_runs_frozen_nets_as_the_released_code(frozen_eval):
+    """frozen_branches_eval: step 1 runs f_T, f_B in eval mode, step 2 runs f_A in eval mode."""
+    model, wrapper = build(frozen_branches_eval=frozen_eval)
+    data = make_batch(seed=3)
+    before = snapshot(model)
+    stats = {b: bn_stats(model, b) for b in BRANCH_MODULES}
+    frozen = ('recognizer', 'privacy') if frozen_eval else ()
+    twin, l_t, l_b = independent_losses(model, data, seed=21, eval_branches=frozen)
+    expected = grads_of(l_t - W * l_b, twin, 'anonymizer')
+
+    torch.manual_seed(21)
+    model.train_step(copy.deepcopy(data), wrapper)  # step 1
+    params = dict(model.named_parameters())
+    for k, g in expected.items():
+        torch.testing.assert_close(before[k] - params[k].detach(), g, rtol=1e-7, atol=1e-10)
+    assert stats_changed(stats['anonymizer'], bn_stats(model, 'anonymizer'))
+    for b in ('recognizer', 'privacy'):  # eval mode keeps the running statistics
+        assert stats_changed(stats[b], bn_stats(model, b)) != frozen_eval
+    assert all(m.training for m in model.modules())  # the modes are restored
+
+    stats = {b: bn_stats(model, b) for b in BRANCH_MODULES}
+    torch.manual_seed(22)
+    model.train_step(copy.deepcopy(data), wrapper)  # step 2
+    assert stats_changed(stats['anonymizer'], bn_stats(model, 'anonymizer')) != frozen_eval
+    assert stats_changed(stats['recognizer'], bn_stats(model, 'recognizer'))
+    assert all(m.training for m in model.modules())
+
+
+def test_eval_modules_restores_per_module_flags():
+    from spact_mm.engine.optimizers.minimax_optim_wrapper import eval_modules
+
+    net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.Dropout())
+    net[1].eval()  # a per-module choice (like mmaction2's norm_eval) must survive
+    with eval_modules([net]):
+        assert not any(m.training for m in net.modules())
+    assert [m.training for m in net.modules()] == [True, True, False, True]

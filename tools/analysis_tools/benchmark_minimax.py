@@ -28,6 +28,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     p.add_argument('--amp', action='store_true', help='mixed precision (CUDA only)')
     p.add_argument('--channels-last', action='store_true')
+    p.add_argument('--frozen-branches-eval', action='store_true',
+                   help="both loops run the networks a step does not update in eval mode, as "
+                   "the released code does (MinimaxOptimWrapper's frozen_branches_eval)")
     p.add_argument('--threads', type=int, default=None, help='torch CPU threads')
     p.add_argument('--skip-inference', action='store_true')
     p.add_argument('--breakdown', action='store_true',
@@ -47,11 +50,13 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
 
     res = dict(minimax=benchmark_minimax(
         args.scale, iters=args.iters, warmup=args.warmup, batch_size=args.batch_size,
-        device=args.device, amp=args.amp, channels_last=args.channels_last))
+        device=args.device, amp=args.amp, channels_last=args.channels_last,
+        frozen_branches_eval=args.frozen_branches_eval))
     m = res['minimax']
     print(f"minimax ({args.scale}, {args.device}, amp={args.amp}, channels_last="
-          f"{args.channels_last}, batch {m['batch_size']} x {m['clip_len']}x{m['size']}x"
-          f"{m['size']}, {m['iters']} timed iterations)")
+          f"{args.channels_last}, frozen_branches_eval={args.frozen_branches_eval}, "
+          f"batch {m['batch_size']} x {m['clip_len']}x{m['size']}x{m['size']}, "
+          f"{m['iters']} timed iterations)")
     print(f"  ours      {m['ours_s'] * 1e3:9.1f} ms/iter  (step 1 {m['ours_step1_s'] * 1e3:.1f}, "
           f"step 2 {m['ours_step2_s'] * 1e3:.1f})  peak +{m['ours_peak_mib']:.0f} MiB")
     print(f"  reference {m['reference_s'] * 1e3:9.1f} ms/iter  (step 1 "

@@ -70,11 +70,13 @@ class MinimaxOptimWrapperConstructor:
         wrapper_type = cfg.pop('type', 'MinimaxOptimWrapper')
         branch_cfgs = {b: cfg.pop(b) for b in BRANCHES if b in cfg}
         branch_params: Dict[str, List[nn.Parameter]] = {}
+        branch_modules: Dict[str, List[nn.Module]] = {}
         wrappers = {}
         for branch in BRANCHES:
             modules = self._branch_module(model, branch)
             params = list(modules.parameters())
             branch_params[branch] = params
+            branch_modules[branch] = list(modules.values())
             if branch not in branch_cfgs:
                 continue
             if not params:
@@ -91,4 +93,5 @@ class MinimaxOptimWrapperConstructor:
                 seen[id(p)] = branch
         optim_wrapper = OPTIM_WRAPPERS.build(dict(type=wrapper_type, **cfg, **wrappers))
         optim_wrapper.set_branch_params(branch_params)
+        optim_wrapper.set_branch_modules(branch_modules)
         return optim_wrapper

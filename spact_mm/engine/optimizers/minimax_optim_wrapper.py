@@ -1,6 +1,6 @@
 """The minimax alternation of SPAct (Sec. 3.3, Eq. 7-9) as an optim wrapper."""
 from contextlib import ExitStack, contextmanager
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -15,6 +15,26 @@ PHASE_BRANCHES = {'anonymizer': ('anonymizer', ), 'adversary': ('recognizer', 'p
 
 class NonFiniteLossError(RuntimeError):
     """Raised after ``max_nonfinite_in_row`` non-finite minimax losses in a row."""
+
+
+@contextmanager
+def eval_modules(modules: Iterable[nn.Module]) -> Iterator[None]:
+    """Put ``modules`` (and their children) in eval mode, restore every flag after.
+
+    The authors' released minimax loop calls ``eval()`` on the networks a step
+    does not update (step 1: f_T and f_B; step 2: f_A), so their batch norms use
+    and keep their running statistics and their dropout is off. The flags are
+    restored one by one (not through ``train()``), so per-module choices such as
+    mmaction2's ``norm_eval`` survive.
+    """
+    saved = [(m, m.training) for top in modules for m in top.modules()]
+    for top in modules:
+        top.eval()
+    try:
+        yield
+    finally:
+        for m, flag in saved:
+            m.training = flag
 
 
 @OPTIM_WRAPPERS.register_module()
@@ -68,6 +88,11 @@ class MinimaxOptimWrapper(OptimWrapperDict):
         max_nonfinite_in_row: A NaN or inf loss (L_T + L_B) skips the step
             (see :meth:`_guard_nonfinite`); this many in a row stop the run
             with ``NonFiniteLossError``. ``0`` disables the guard.
+        frozen_branches_eval: Run the branches that the current step does not
+            update in eval mode (batch norm on running statistics, which stay
+            unchanged; no dropout), as the authors' released loop does (step 1:
+            f_T and f_B; step 2: f_A). ``False`` (default): every branch in
+            train mode in both steps, as Eq. 7-9 read. See :func:`eval_modules`.
         **optim_wrappers: ``OptimWrapper`` or ``AmpOptimWrapper`` per branch
             (keys ``anonymizer``, ``recognizer``, ``privacy``).
     """
@@ -78,6 +103,7 @@ class MinimaxOptimWrapper(OptimWrapperDict):
                  adversary_steps: int = 1,
                  channels_last: bool = False,
                  max_nonfinite_in_row: int = 5,
+                 frozen_branches_eval: bool = False,
                  **optim_wrappers: OptimWrapper) -> None:
         unknown = set(optim_wrappers) - set(BRANCHES)
         if unknown:
@@ -120,6 +146,8 @@ class MinimaxOptimWrapper(OptimWrapperDict):
         self.adversary_steps = adversary_steps
         self.minimax_iter = 0  # iterations done; the phase is derived from it
         self._branch_params: Dict[str, List[nn.Parameter]] = {}
+        self._branch_modules: Dict[str, List[nn.Module]] = {}
+        self.frozen_branches_eval = bool(frozen_branches_eval)
         self.max_nonfinite_in_row = int(max_nonfinite_in_row)
         self.nonfinite_skipped = 0  # non-finite losses skipped in total
         self.nonfinite_in_row = 0
@@ -143,6 +171,20 @@ class MinimaxOptimWrapper(OptimWrapperDict):
         Branches listed here without an optimiser are kept frozen.
         """
         self._branch_params = {k: list(v) for k, v in branch_params.items()}
+
+    def set_branch_modules(self, branch_modules: Dict[str, List[nn.Module]]) -> None:
+        """Tell the wrapper every branch's modules (set by the constructor).
+
+        Needed only with ``frozen_branches_eval``: the modules of the branches
+        a step does not update run that step in eval mode.
+        """
+        self._branch_modules = {k: list(v) for k, v in branch_modules.items()}
+
+    @property
+    def frozen_modules(self) -> List[nn.Module]:
+        """Modules of the branches that this iteration's phase does not update."""
+        active = set(self.active_branches)
+        return [m for b, mods in self._branch_modules.items() if b not in active for m in mods]
 
     def _set_requires_grad(self, model: nn.Module) -> None:
         active = set(self.active_branches)
@@ -191,7 +233,8 @@ class MinimaxOptimWrapper(OptimWrapperDict):
     def optim_context(self, model: nn.Module):
         """Select this iteration's phase and freeze the other branches.
 
-        Also enters autocast for AMP branches and, inside an accumulation
+        Also enters autocast for AMP branches, eval mode for the frozen
+        branches with ``frozen_branches_eval`` and, inside an accumulation
         window, the model's ``no_sync`` (DDP: gradients are all-reduced only in
         the window's last backward pass).
         """
@@ -203,6 +246,11 @@ class MinimaxOptimWrapper(OptimWrapperDict):
         with ExitStack() as stack:
             if not self._window()[1] and hasattr(model, 'no_sync'):
                 stack.enter_context(model.no_sync())
+            if self.frozen_branches_eval:
+                if not self._branch_modules:
+                    raise RuntimeError('frozen_branches_eval needs the branch modules: build '
+                                       'the wrapper with MinimaxOptimWrapperConstructor')
+                stack.enter_context(eval_modules(self.frozen_modules))
             if self.use_amp:
                 from mmengine.runner.amp import autocast
 
@@ -328,5 +376,6 @@ class MinimaxOptimWrapper(OptimWrapperDict):
 
     def __repr__(self) -> str:
         return (f'MinimaxOptimWrapper(ssl_weight={self.ssl_weight}, anonymizer_steps='
-                f'{self.anonymizer_steps}, adversary_steps={self.adversary_steps})\n'
+                f'{self.anonymizer_steps}, adversary_steps={self.adversary_steps}, '
+                f'frozen_branches_eval={self.frozen_branches_eval})\n'
                 + super().__repr__())
