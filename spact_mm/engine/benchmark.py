@@ -143,12 +143,16 @@ class ReferenceLoop:
 
     def train_step(self, data: dict) -> Dict[str, torch.Tensor]:
         """One iteration: step 1 on even, step 2 on odd iterations (1:1 cycle)."""
-        from spact_mm.engine.optimizers.minimax_optim_wrapper import PHASE_BRANCHES, eval_modules
+        from spact_mm.engine.optimizers.minimax_optim_wrapper import (
+            PHASE_BRANCHES,
+            eval_modules,
+            modules_outside,
+        )
 
         anonymizer_step = self.iter % 2 == 0
         active = PHASE_BRANCHES['anonymizer' if anonymizer_step else 'adversary']
-        modes = eval_modules([m for b, mods in self.modules.items() if b not in active
-                              for m in mods]) if self.frozen_branches_eval else nullcontext()
+        modes = eval_modules(modules_outside(self.modules, active)) \
+            if self.frozen_branches_eval else nullcontext()
         ctx = torch.autocast('cuda') if self.amp else nullcontext()
         with ctx, modes:
             batch = self.model.data_preprocessor(data, True)

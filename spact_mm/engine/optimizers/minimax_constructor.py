@@ -92,6 +92,5 @@ class MinimaxOptimWrapperConstructor:
                     raise ValueError(f'a parameter belongs to both {seen[id(p)]!r} and {branch!r}')
                 seen[id(p)] = branch
         optim_wrapper = OPTIM_WRAPPERS.build(dict(type=wrapper_type, **cfg, **wrappers))
-        optim_wrapper.set_branch_params(branch_params)
         optim_wrapper.set_branch_modules(branch_modules)
         return optim_wrapper

@@ -37,6 +37,13 @@ def eval_modules(modules: Iterable[nn.Module]) -> Iterator[None]:
             m.training = flag
 
 
+def modules_outside(branch_modules: Dict[str, List[nn.Module]],
+                    active: Iterable[str]) -> List[nn.Module]:
+    """The modules of every branch not in ``active`` (the frozen ones of a step)."""
+    active = set(active)
+    return [m for b, mods in branch_modules.items() if b not in active for m in mods]
+
+
 @OPTIM_WRAPPERS.register_module()
 class MinimaxOptimWrapper(OptimWrapperDict):
     """One optimiser per branch, alternating SPAct's two minimax steps.
@@ -165,26 +172,17 @@ class MinimaxOptimWrapper(OptimWrapperDict):
         """Branches with an optimiser that the current phase updates."""
         return [b for b in PHASE_BRANCHES[self.phase] if b in self.optim_wrappers]
 
-    def set_branch_params(self, branch_params: Dict[str, List[nn.Parameter]]) -> None:
-        """Tell the wrapper every branch's parameters (set by the constructor).
-
-        Branches listed here without an optimiser are kept frozen.
-        """
-        self._branch_params = {k: list(v) for k, v in branch_params.items()}
-
     def set_branch_modules(self, branch_modules: Dict[str, List[nn.Module]]) -> None:
         """Tell the wrapper every branch's modules (set by the constructor).
 
-        Needed only with ``frozen_branches_eval``: the modules of the branches
-        a step does not update run that step in eval mode.
+        Their parameters are frozen and unfrozen per step; branches listed here
+        without an optimiser are kept frozen. With ``frozen_branches_eval`` the
+        modules of the branches a step does not update run that step in eval
+        mode.
         """
         self._branch_modules = {k: list(v) for k, v in branch_modules.items()}
-
-    @property
-    def frozen_modules(self) -> List[nn.Module]:
-        """Modules of the branches that this iteration's phase does not update."""
-        active = set(self.active_branches)
-        return [m for b, mods in self._branch_modules.items() if b not in active for m in mods]
+        self._branch_params = {k: list(nn.ModuleList(v).parameters())
+                               for k, v in self._branch_modules.items()}
 
     def _set_requires_grad(self, model: nn.Module) -> None:
         active = set(self.active_branches)
@@ -250,7 +248,8 @@ class MinimaxOptimWrapper(OptimWrapperDict):
                 if not self._branch_modules:
                     raise RuntimeError('frozen_branches_eval needs the branch modules: build '
                                        'the wrapper with MinimaxOptimWrapperConstructor')
-                stack.enter_context(eval_modules(self.frozen_modules))
+                stack.enter_context(eval_modules(
+                    modules_outside(self._branch_modules, self.active_branches)))
             if self.use_amp:
                 from mmengine.runner.amp import autocast
 
