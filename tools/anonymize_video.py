@@ -1,7 +1,10 @@
 """Anonymize a video, or every video in a folder, with a trained SPAct f_A.
 
 A thin CLI over :func:`spact_mm.apis.anonymize_video_main`; run with ``-h``.
-Exit status 1 when some video could not be read (the others are still written).
+Exit status 1 when some video could not be read or ended before the frame count
+its container declares (the others are still written; ``--allow-truncated`` keeps
+short videos), 2 when ``--out`` would overwrite an input (nothing is written).
+Each output is written under a temporary name and renamed when complete.
 """
 import importlib.util
 import os.path as osp

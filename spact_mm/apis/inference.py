@@ -13,6 +13,7 @@ Reading uses decord (as mmaction2's ``DecordInit``), with OpenCV's
 uses OpenCV's ``VideoWriter`` (mmcv has no streaming writer).
 """
 import copy
+import os
 import os.path as osp
 import sys
 import time
@@ -36,6 +37,14 @@ WRITE_FOURCC = {'.mp4': 'mp4v', '.m4v': 'mp4v', '.mov': 'mp4v', '.mkv': 'mp4v', 
 
 class VideoReadError(RuntimeError):
     """A video that neither decord nor OpenCV can read; the message names the file."""
+
+
+class TruncatedVideoError(VideoReadError):
+    """A video that ended before the frame count its container declares."""
+
+
+class OutputPathError(ValueError):
+    """An output path that would overwrite an input (the message names both)."""
 
 
 # ----------------------------------------------------------------------------- model
@@ -207,12 +216,57 @@ def output_path_for(video: str, out: str) -> str:
     return osp.join(out, name)
 
 
+def _same_file(a: str, b: str) -> bool:
+    """Whether paths ``a`` and ``b`` name one file: after resolving symlinks, or
+    as two hard links to one inode."""
+    if osp.realpath(a) == osp.realpath(b):
+        return True
+    try:
+        return osp.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return False
+
+
+def _inside(path: str, folder: str) -> bool:
+    """Whether ``path`` is ``folder`` or lies under it (symlinks resolved)."""
+    path, folder = osp.realpath(path), osp.realpath(folder)
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def check_output_paths(videos: List[str], targets: List[str], source: str, out: str) -> None:
+    """Refuse outputs that would overwrite an input, before anything is written.
+
+    Refused: an output folder that is the input folder or lies inside it; an
+    output that resolves to any input (the same path, through a symlink, or a
+    hard link to it); two inputs written to one output.
+
+    Raises:
+        OutputPathError: Naming the output and the input it would destroy.
+    """
+    if osp.isdir(source) and _inside(out, source):
+        raise OutputPathError(f'refusing --out {out}: it is the input folder {source} or '
+                              f'lies inside it; anonymized videos would replace or mix with '
+                              f'the inputs. Choose a folder outside {source}')
+    seen: Dict[str, str] = {}
+    for video, target in zip(videos, targets):
+        for other in videos:
+            if _same_file(target, other):
+                raise OutputPathError(f'refusing to write {target}: it is the input video '
+                                      f'{other}; choose another --out')
+        key = osp.realpath(target)
+        if key in seen:
+            raise OutputPathError(f'refusing to write {target} twice: both {seen[key]} and '
+                                  f'{video} would be written there')
+        seen[key] = video
+
+
 def anonymize_video(anonymizer,
                     video: str,
                     out: str,
                     batch_size: int = 16,
                     side_by_side: bool = False,
-                    progress: bool = True) -> Dict:
+                    progress: bool = True,
+                    allow_truncated: bool = False) -> Dict:
     """Anonymize a video file and write the result.
 
     The output has the input's frame count, frame rate and size (twice the
@@ -225,43 +279,68 @@ def anonymize_video(anonymizer,
         batch_size: Frames per forward pass of f_A.
         side_by_side: Write raw|anonymized next to each other.
         progress: Show a progress bar (on stderr).
+        allow_truncated: Keep the output of a video that ends before the frame
+            count its container declares (default: refuse it).
+
+    The output is written under a temporary name beside ``out``
+    (:func:`spact_mm.utils.checkpoint.atomic_output`) and renamed to ``out``
+    only when complete, so a failure or a kill never leaves a partial video
+    under ``out`` nor replaces an earlier one.
 
     Returns:
-        ``dict(input, output, frames, fps, width, height, seconds, frames_per_second)``;
-        ``frames_per_second`` is the throughput of decode + f_A + encode.
+        ``dict(input, output, frames, declared_frames, truncated, fps, width,
+        height, seconds, frames_per_second)``; ``frames`` were read and written,
+        ``declared_frames`` is the container's count; ``frames_per_second`` is
+        the throughput of decode + f_A + encode.
 
     Raises:
         VideoReadError: If the video cannot be opened or decoded (names the file).
+        TruncatedVideoError: If it ended early and ``allow_truncated`` is False.
+        OutputPathError: If ``out`` is the input video (also through a link).
     """
+    from spact_mm.utils.checkpoint import atomic_output
+
     start = time.perf_counter()
+    if _same_file(out, video):
+        raise OutputPathError(f'refusing to write {out}: it is the input video {video}')
     src = _Video(video)
     suffix = Path(out).suffix.lower()
     if suffix not in WRITE_FOURCC:
         raise ValueError(f'cannot write {out}: use one of {sorted(WRITE_FOURCC)}')
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     width = src.width * (2 if side_by_side else 1)
-    writer = cv2.VideoWriter(out, cv2.VideoWriter_fourcc(*WRITE_FOURCC[suffix]), src.fps,
-                             (width, src.height))
-    if not writer.isOpened():
-        raise OSError(f'OpenCV cannot write {out}')
     bar = ProgressBar(src.num_frames, file=sys.stderr) if progress else None
     count = 0
-    try:
-        for frames in src.batches(batch_size):
-            anon = anonymize_frames(anonymizer, frames, batch_size)
-            if side_by_side:
-                anon = np.concatenate([frames, anon], axis=2)
-            for frame in anon:
-                writer.write(np.ascontiguousarray(frame[..., ::-1]))
-            count += len(frames)
+    # OpenCV picks the container from the extension: the temporary name keeps it.
+    with atomic_output(out, tmp_suffix='.tmp' + suffix) as tmp:
+        writer = cv2.VideoWriter(tmp, cv2.VideoWriter_fourcc(*WRITE_FOURCC[suffix]), src.fps,
+                                 (width, src.height))
+        if not writer.isOpened():
+            raise OSError(f'OpenCV cannot write {out}')
+        try:
+            for frames in src.batches(batch_size):
+                anon = anonymize_frames(anonymizer, frames, batch_size)
+                if side_by_side:
+                    anon = np.concatenate([frames, anon], axis=2)
+                for frame in anon:
+                    writer.write(np.ascontiguousarray(frame[..., ::-1]))
+                count += len(frames)
+                if bar is not None:
+                    bar.update(len(frames))
+        finally:
+            writer.release()
             if bar is not None:
-                bar.update(len(frames))
-    finally:
-        writer.release()
-        if bar is not None:
-            bar.file.write('\n')
+                bar.file.write('\n')
+        if count < src.num_frames and not allow_truncated:
+            raise TruncatedVideoError(
+                f'{video} ended early: read {count} of the {src.num_frames} frames its '
+                f'container declares (truncated or damaged file); nothing written to {out}. '
+                f'Pass --allow-truncated (allow_truncated=True) to keep the {count} frames')
+        if count == 0 or os.path.getsize(tmp) == 0:
+            raise OSError(f'OpenCV wrote nothing for {out}')
     seconds = time.perf_counter() - start
-    return dict(input=video, output=out, frames=count, fps=src.fps, width=src.width,
+    return dict(input=video, output=out, frames=count, declared_frames=src.num_frames,
+                truncated=count < src.num_frames, fps=src.fps, width=src.width,
                 height=src.height, seconds=seconds, frames_per_second=count / max(seconds, 1e-9))
 
 
@@ -277,22 +356,28 @@ def anonymize_videos(anonymizer,
                      batch_size: int = 16,
                      side_by_side: bool = False,
                      progress: bool = True,
-                     logger=print) -> Tuple[List[Dict], List[Tuple[str, str]]]:
+                     logger=print,
+                     allow_truncated: bool = False) -> Tuple[List[Dict], List[Tuple[str, str]]]:
     """Anonymize one video file, or every video in a folder (keeping sub-folders).
 
-    A video that cannot be read does not stop the others: its error is logged
-    and returned.
+    A video that cannot be read, or that ended early, does not stop the others:
+    its error is logged and returned. Outputs that would overwrite an input
+    stop the whole run before anything is written (:func:`check_output_paths`).
 
     Args:
         anonymizer: The result of :func:`init_anonymizer`.
         source: A video file or a folder of videos.
         out: For a file, an output video path or a folder; for a folder, a folder.
-        batch_size, side_by_side, progress: See :func:`anonymize_video`.
+        batch_size, side_by_side, progress, allow_truncated: See
+            :func:`anonymize_video`.
         logger: Called with one line per video.
 
     Returns:
         ``(results, failures)``: :func:`anonymize_video`'s dicts, and
         ``(path, message)`` for each video that failed.
+
+    Raises:
+        OutputPathError: If an output would overwrite an input.
     """
     if osp.isdir(source):
         videos = find_videos(source)
@@ -303,10 +388,12 @@ def anonymize_videos(anonymizer,
                    for v in videos]
     else:
         videos, targets = [source], [output_path_for(source, out)]
+    check_output_paths(videos, targets, source, out)
     results, failures = [], []
     for video, target in zip(videos, targets):
         try:
-            res = anonymize_video(anonymizer, video, target, batch_size, side_by_side, progress)
+            res = anonymize_video(anonymizer, video, target, batch_size, side_by_side, progress,
+                                  allow_truncated)
         except (VideoReadError, OSError, ValueError) as e:
             failures.append((video, str(e)))
             logger(f'FAILED {video}: {e}')
@@ -314,6 +401,10 @@ def anonymize_videos(anonymizer,
         results.append(res)
         logger(f'{video} -> {target}: {res["frames"]} frames, {res["width"]}x{res["height"]} '
                f'at {res["fps"]:.2f} fps; {res["frames_per_second"]:.1f} frames/s')
+        if res['truncated']:
+            logger(f'WARNING {video} ended early: read {res["frames"]} of the '
+                   f'{res["declared_frames"]} frames its container declares; written anyway '
+                   f'(allow_truncated)')
     return results, failures
 
 
@@ -362,7 +453,9 @@ def anonymize_video_main(argv: Optional[List[str]] = None) -> int:
     """``tools/anonymize_video.py``: anonymize a video or a folder of videos.
 
     Returns:
-        The exit status: 0 if every video was written, 1 if any failed.
+        The exit status: 0 if every video was written, 1 if any failed (or ended
+        early, without ``--allow-truncated``), 2 if ``--out`` would overwrite an
+        input (nothing is written then).
     """
     import argparse
 
@@ -375,13 +468,22 @@ def anonymize_video_main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('--side-by-side', action='store_true',
                         help='write raw | anonymized side by side')
     parser.add_argument('--no-progress', action='store_true', help='no progress bar')
+    parser.add_argument('--allow-truncated', action='store_true',
+                        help='keep the output of a video that ends before the frame count '
+                             'its container declares (default: report it and exit 1)')
     args = parser.parse_args(argv)
     if args.checkpoint is None:
         print('warning: no --checkpoint; f_A uses the config\'s checkpoint entry, if any, '
               'or untrained weights', file=sys.stderr)
     anonymizer = init_anonymizer(args.config, args.checkpoint, args.device)
-    results, failures = anonymize_videos(anonymizer, args.source, args.out, args.batch_size,
-                                         args.side_by_side, not args.no_progress)
+    try:
+        results, failures = anonymize_videos(anonymizer, args.source, args.out,
+                                             args.batch_size, args.side_by_side,
+                                             not args.no_progress,
+                                             allow_truncated=args.allow_truncated)
+    except OutputPathError as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 2
     frames = sum(r['frames'] for r in results)
     seconds = sum(r['seconds'] for r in results)
     print(f'anonymized {len(results)} video(s), {frames} frames in {seconds:.1f} s: '

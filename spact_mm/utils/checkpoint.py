@@ -18,7 +18,8 @@ on import), so checkpoints written with spact_mm imported load safely.
 Checkpoints written by mmengine without spact_mm still hold the ``getattr``
 references and are refused.
 """
-from typing import Any, Dict, List
+from contextlib import contextmanager
+from typing import Any, Dict, Iterator, List
 
 import numpy as np
 import torch
@@ -185,36 +186,11 @@ def register_safe_checkpoint_loaders() -> None:
     mm_ckpt.load_from_http = safe_load_from_http
 
 
-def atomic_write_bytes(data: bytes, filename: str) -> None:
-    """Write ``data`` to ``filename`` so that a crash never leaves a partial file there.
-
-    The bytes go to a temporary file in the same folder, are flushed to disk
-    (``fsync``), and the temporary file is renamed over ``filename``
-    (``os.replace`` is atomic on POSIX and Windows). On any error the
-    temporary file is removed and ``filename`` is untouched. Hand-written: the
-    Python standard library has no atomic-write helper.
-
-    Args:
-        data: File content.
-        filename: Destination path.
-    """
+def _fsync_dir(folder: str) -> None:
+    """Make a rename inside ``folder`` durable (no-op where folders cannot be opened)."""
     import os
-    import tempfile
 
-    folder = os.path.dirname(os.path.abspath(filename))
-    fd, tmp = tempfile.mkstemp(prefix=f'.{os.path.basename(filename)}.', suffix='.tmp',
-                               dir=folder)
     try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, filename)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-    try:  # make the rename itself durable
         dir_fd = os.open(folder, os.O_RDONLY)
     except OSError:
         return
@@ -224,3 +200,77 @@ def atomic_write_bytes(data: bytes, filename: str) -> None:
         pass
     finally:
         os.close(dir_fd)
+
+
+def fsync_file(path: str) -> None:
+    """Flush ``path``'s content to disk."""
+    import os
+
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def temporary_name(filename: str, tmp_suffix: str = '.tmp') -> str:
+    """The fixed temporary name beside ``filename``: ``.{name}{tmp_suffix}``.
+
+    Fixed rather than random, so that a file left by a killed process is
+    replaced by the next write of the same file instead of piling up.
+    """
+    import os.path as osp
+
+    folder, name = osp.split(osp.abspath(filename))
+    return osp.join(folder, f'.{name}{tmp_suffix}')
+
+
+@contextmanager
+def atomic_output(filename: str, tmp_suffix: str = '.tmp') -> Iterator[str]:
+    """Write a file under a temporary name and rename it to ``filename`` when complete.
+
+    Yields the temporary path (:func:`temporary_name`, in the same folder, so
+    the rename cannot cross file systems). When the ``with`` block ends
+    normally the file is flushed to disk (``fsync``), renamed over
+    ``filename`` (``os.replace``, atomic on POSIX and Windows) and the rename
+    is made durable. If the block raises, the temporary file is removed and
+    ``filename`` is untouched. Hand-written: the Python standard library has no
+    atomic-write helper.
+
+    Args:
+        filename: Destination path.
+        tmp_suffix: End of the temporary name; writers that choose the format
+            by extension (OpenCV's ``VideoWriter``) need it to end with the
+            destination's extension, e.g. ``'.tmp.mp4'``.
+    """
+    import os
+
+    tmp = temporary_name(filename, tmp_suffix)
+    try:
+        yield tmp
+        if not os.path.isfile(tmp):
+            raise OSError(f'nothing was written to {tmp} (for {filename})')
+        fsync_file(tmp)
+        os.replace(tmp, filename)
+    except BaseException:
+        if os.path.lexists(tmp):
+            os.remove(tmp)
+        raise
+    _fsync_dir(os.path.dirname(os.path.abspath(filename)))
+
+
+def atomic_write_bytes(data: bytes, filename: str) -> None:
+    """Write ``data`` to ``filename`` so that a crash never leaves a partial file there.
+
+    Through :func:`atomic_output`: a fixed temporary name beside ``filename``
+    (a kill leaves at most that one file, which the next write replaces),
+    ``fsync``, then ``os.replace``. The file is created with the usual mode
+    (``0o666`` less the umask), as ``open()`` creates files.
+
+    Args:
+        data: File content.
+        filename: Destination path.
+    """
+    with atomic_output(filename) as tmp:
+        with open(tmp, 'wb') as f:
+            f.write(data)

@@ -2,6 +2,7 @@
 import json
 import os
 import signal
+import struct
 import uuid
 
 from mmengine.hooks import Hook
@@ -80,6 +81,53 @@ def kill_during_checkpoint_write(name: str) -> None:
         return put(self, obj, filepath)
 
     LocalBackend.put = put_then_die
+
+
+def _mp4_boxes(buf: bytes, start: int, end: int):
+    """``(offset, size, header_size, type)`` of the ISO-BMFF boxes in ``buf[start:end]``."""
+    i = start
+    while i < end:
+        size, kind = struct.unpack('>I4s', buf[i:i + 8])
+        header = 8
+        if size == 1:
+            size, header = struct.unpack('>Q', buf[i + 8:i + 16])[0], 16
+        elif size == 0:
+            size = end - i
+        yield i, size, header, kind
+        i += size
+
+
+def faststart_mp4(data: bytes) -> bytes:
+    """The same mp4 with its index (``moov``) moved before the media data (``mdat``).
+
+    What ``ffmpeg -movflags +faststart`` does, written by hand because the test
+    machine has no ffmpeg: OpenCV's writer puts ``moov`` last, so a cut file
+    loses its index; a faststart file keeps it and declares every frame. The
+    chunk offsets (``stco``/``co64``) are shifted by the size of ``moov``.
+    """
+    containers = {b'moov', b'trak', b'mdia', b'minf', b'stbl', b'edts'}
+    top = list(_mp4_boxes(data, 0, len(data)))
+    kinds = [k for *_, k in top]
+    at, size = top[kinds.index(b'moov')][:2]
+    mdat_at = top[kinds.index(b'mdat')][0]
+    assert mdat_at < at, 'already faststart'
+    moov = bytearray(data[at:at + size])
+
+    def shift(s: int, e: int) -> None:
+        for i, n, header, kind in _mp4_boxes(moov, s, e):
+            if kind in containers:
+                shift(i + header, i + n)
+            elif kind in (b'stco', b'co64'):
+                width, fmt = (4, '>I') if kind == b'stco' else (8, '>Q')
+                count = struct.unpack('>I', moov[i + 12:i + 16])[0]
+                for k in range(count):
+                    o = i + 16 + width * k
+                    moov[o:o + width] = struct.pack(fmt, struct.unpack(fmt, moov[o:o + width])[0]
+                                                    + size)
+
+    shift(0, len(moov))
+    rest = data[:at] + data[at + size:]
+    return rest[:mdat_at] + bytes(moov) + rest[mdat_at:]
 
 
 def main() -> None:
