@@ -30,6 +30,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--num-frames', type=int, default=16, help='frames per video')
     parser.add_argument('--size', type=int, default=64, help='frame height and width')
     parser.add_argument('--fps', type=int, default=8, help='frame rate of the mp4 files')
+    parser.add_argument('--num-identities', type=int, default=24,
+                        help='size of the pool of recurring person identities')
     parser.add_argument('--overwrite', action='store_true',
                         help='regenerate even if ROOT already holds the same dataset')
     return parser.parse_args(argv)
@@ -41,7 +43,8 @@ def main(argv=None) -> dict:
     summary = generate_synthetic_dataset(
         args.root, seed=args.seed, videos_per_class=args.videos_per_class,
         val_videos_per_class=args.val_videos_per_class, num_frames=args.num_frames,
-        size=args.size, fps=args.fps, overwrite=args.overwrite)
+        size=args.size, fps=args.fps, overwrite=args.overwrite,
+        num_identities=args.num_identities)
     print(json.dumps(summary, indent=2))
     return summary
 
