@@ -1,4 +1,4 @@
-"""AnonymizerDataPreprocessor and UNetAnonymizer."""
+"""AnonymizerDataPreprocessor (per-frame and clip-level f_A) and UNetAnonymizer."""
 import pytest
 import torch
 import torch.nn as nn
@@ -103,3 +103,77 @@ def test_checkpoint_that_would_run_code_is_refused(tmp_path):
         pickle.dump({'state_dict': {}, 'x': Evil()}, f)
     with pytest.raises(RuntimeError, match='refusing to load'):
         build(dict(type='UNetAnonymizer', base_channels=4, num_stages=2), checkpoint=str(path))
+
+
+class TimeReverse(nn.Module):
+    """A clip-level stand-in f_A: reverses time, which no per-frame f_A can do."""
+
+    clip_level = True
+
+    def forward(self, clips):
+        assert clips.dim() == 5
+        return clips.flip(2)
+
+
+def _unnormalise(x, ndim_tail):
+    shape = (3, ) + (1, ) * ndim_tail
+    return x * torch.tensor(NORM['std']).view(shape) + torch.tensor(NORM['mean']).view(shape)
+
+
+def test_clip_level_fA_gets_whole_clips_on_ncthw():
+    pre = build(TimeReverse())
+    batch = make_batch(n=3, t=5)
+    raw = torch.stack(batch['inputs']).float()  # (N, M, C, T, H, W)
+    out = pre(make_batch(n=3, t=5), False)['inputs']
+    torch.testing.assert_close(_unnormalise(out, 3), raw.flip(3), atol=1e-3, rtol=0)
+
+
+def test_motion_only_through_the_preprocessor_matches_numpy():
+    import numpy as np
+
+    pre = build(dict(type='MotionOnlyAnonymizer'))
+    raw = torch.stack(make_batch(n=2, t=4)['inputs']).double() / 255  # (N, 1, C, T, H, W)
+    out = pre(make_batch(n=2, t=4), False)['inputs']
+    x = raw.numpy()[:, 0]
+    g = 0.2989 * x[:, :1] + 0.587 * x[:, 1:2] + 0.114 * x[:, 2:3]
+    d = np.diff(g, axis=2)
+    d = np.concatenate([d[:, :, :1], d], axis=2)
+    ref = np.clip(0.5 + 0.5 * d, 0, 1).repeat(3, axis=1)[:, None] * 255
+    np.testing.assert_allclose(_unnormalise(out, 3).numpy(), ref, rtol=0, atol=1e-3)
+
+
+def test_clip_level_fA_on_nchw_images_sees_one_frame_clips():
+    """Images (and aux views) are one-frame clips: no motion, a constant grey frame."""
+    pre = build(dict(type='MotionOnlyAnonymizer'), fmt='NCHW')
+    imgs = [torch.randint(0, 256, (3, 8, 8), dtype=torch.uint8) for _ in range(3)]
+    aux = [torch.randint(0, 256, (2, 3, 8, 8), dtype=torch.uint8) for _ in range(3)]
+    out = pre(dict(inputs=list(imgs), data_samples=None, aux_inputs=list(aux)), False)
+    torch.testing.assert_close(_unnormalise(out['inputs'], 2),
+                               torch.full((3, 3, 8, 8), 127.5), atol=1e-3, rtol=0)
+    torch.testing.assert_close(_unnormalise(out['aux_inputs'], 2),
+                               torch.full((3, 2, 3, 8, 8), 127.5), atol=1e-3, rtol=0)
+    # the same f_A on NCTHW clips does see motion
+    clip_pre = build(dict(type='MotionOnlyAnonymizer'))
+    assert float(clip_pre(make_batch(n=2, t=4), False)['inputs'].std()) > 0.01
+
+
+def test_bdq_checkpoint_roundtrip_frozen_eval(tmp_path):
+    cfg = dict(type='BDQEncoder')
+    trained = build(cfg)
+    with torch.no_grad():
+        trained.anonymizer.log_sigma.add_(0.3)
+        trained.anonymizer.quantizer.levels.add_(torch.linspace(-0.4, 0.4, 15))
+    ckpt = tmp_path / 'bdq.pth'
+    torch.save(dict(state_dict={f'data_preprocessor.{k}': v
+                                for k, v in trained.state_dict().items()}), ckpt)
+    deployed = build(cfg, checkpoint=str(ckpt), frozen=True)
+    deployed.train()
+    assert not deployed.anonymizer.training  # eval: the hard quantizer
+    trained.eval()
+    torch.testing.assert_close(deployed(make_batch(), False)['inputs'],
+                               trained(make_batch(), False)['inputs'])
+    fresh = build(cfg, frozen=True)
+    assert not torch.allclose(fresh(make_batch(), False)['inputs'],
+                              deployed(make_batch(), False)['inputs'])
+    with pytest.raises(ValueError, match='does not hold weights'):
+        build(dict(type='BDQEncoder', bits=3), checkpoint=str(ckpt))

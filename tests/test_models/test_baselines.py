@@ -1,4 +1,5 @@
-"""Baseline anonymizers (Sec. 5.2): shape, range, determinism, and what they do."""
+"""Baseline anonymizers (Sec. 5.2, and motion-only / BDQ with fixed constants): shape,
+range, determinism, and what they do."""
 import numpy as np
 import pytest
 import torch
@@ -8,7 +9,10 @@ from spact_mm.models.anonymizers import (
     BASELINES,
     DownsampleAnonymizer,
     IdentityAnonymizer,
+    MotionOnlyAnonymizer,
     PersonObfuscationAnonymizer,
+    anonymize_clips,
+    is_clip_level,
     obfuscate_boxes,
 )
 from spact_mm.registry import MODELS
@@ -30,13 +34,54 @@ def _frames(n=3, size=32, seed=0):
 
 @pytest.mark.parametrize('name', sorted(BASELINES))
 def test_every_baseline_shape_range_determinism(name):
-    model = MODELS.build(BASELINES[name])
-    x = _frames()
-    y1, y2 = model(x), model(x)
+    model = MODELS.build(BASELINES[name]).eval()  # the protocols run f_A frozen, in eval
+    x = _frames(n=6).view(2, 3, 3, 32, 32).transpose(1, 2)  # 2 clips of 3 frames (NCTHW)
+    y1, y2 = anonymize_clips(model, x), anonymize_clips(model, x)
     assert y1.shape == x.shape and y1.dtype == x.dtype
     assert float(y1.min()) >= 0 and float(y1.max()) <= 1
     assert torch.equal(y1, y2)
     assert not list(model.parameters())
+    if not is_clip_level(model):  # per-frame baselines: the clip path is the frame path
+        torch.testing.assert_close(y1[:, :, 1], model(x[:, :, 1]), atol=0, rtol=0)
+
+
+def _grey64(x: np.ndarray) -> np.ndarray:
+    """torchvision's luma, 0.2989 R + 0.587 G + 0.114 B, over axis 1, in float64."""
+    x = x.astype(np.float64)
+    return 0.2989 * x[:, :1] + 0.587 * x[:, 1:2] + 0.114 * x[:, 2:3]
+
+
+@pytest.mark.parametrize('gain', [1.0, 4.0])
+def test_motion_only_matches_numpy(gain):
+    x = torch.rand(2, 3, 5, 8, 8, generator=torch.Generator().manual_seed(3))
+    y = MotionOnlyAnonymizer(gain=gain)(x).double().numpy()
+    g = _grey64(x.numpy())
+    d = np.diff(g, axis=2)
+    d = np.concatenate([d[:, :, :1], d], axis=2)  # frame 0 repeats the first difference
+    ref = np.clip(0.5 + 0.5 * gain * d, 0, 1).repeat(3, axis=1)
+    np.testing.assert_allclose(y, ref, rtol=0, atol=1e-6)
+    assert (gain == 1.0) == bool((np.abs(d) <= 1).all() and 0 < y.min() and y.max() < 1)
+    # one-channel clips stay one channel; a still image (one-frame clip) is constant grey
+    grey = MotionOnlyAnonymizer()(x[:, :1])
+    assert grey.shape == (2, 1, 5, 8, 8)
+    assert torch.equal(MotionOnlyAnonymizer()(x[:, :, :1]), torch.full((2, 3, 1, 8, 8), 0.5))
+    with pytest.raises(ValueError, match='clip-level'):
+        MotionOnlyAnonymizer()(x[:, :, 0])
+    with pytest.raises(ValueError, match='gain'):
+        MotionOnlyAnonymizer(gain=0)
+
+
+def test_motion_only_hides_static_appearance():
+    """Two clips with the same motion over different static backgrounds look the same."""
+    g = torch.Generator().manual_seed(4)
+    moving = torch.zeros(1, 3, 4, 8, 8)
+    for t in range(4):
+        moving[:, :, t, 2:4, t:t + 2] = 0.3
+    a = torch.rand(1, 3, 1, 8, 8, generator=g) * 0.5 + moving
+    b = torch.rand(1, 3, 1, 8, 8, generator=g) * 0.5 + moving
+    assert not torch.allclose(a, b)
+    torch.testing.assert_close(MotionOnlyAnonymizer()(a), MotionOnlyAnonymizer()(b),
+                               atol=1e-6, rtol=0)
 
 
 def test_identity_and_downsample_reference():

@@ -3,7 +3,10 @@
 ``tools/eval_protocol.py``.
 
 Every baseline maps frames in [0, 1] of shape (B, C, H, W) to frames of the
-same shape and range, has no trainable parameter, and is deterministic.
+same shape and range, has no trainable parameter, and is deterministic; the
+clip-level ones (``clip_level = True``: motion-only, BDQ with fixed constants)
+map clips (N, C, T, H, W) instead (apply any baseline with
+:func:`~spact_mm.models.anonymizers.clip_utils.anonymize_clips`).
 
 - Raw data: :class:`IdentityAnonymizer`.
 - Downsample-2x / -4x: :class:`DownsampleAnonymizer` (down, then back up to
@@ -17,6 +20,13 @@ same shape and range, has no trainable parameter, and is deterministic.
   ground truth boxes: the pipeline transform ``ObfuscatePersons``
   (``spact_mm/datasets/transforms``) applies the same :func:`obfuscate_boxes`
   to them.
+- Motion-only: :class:`MotionOnlyAnonymizer`, the grey difference of
+  consecutive frames (a clip-level anonymizer), and ``'bdq-fixed'``, BDQ
+  (:class:`~spact_mm.models.anonymizers.bdq.BDQEncoder`) untrained, with the
+  released constants (5x5 blur with sigma 3, 4-bit uniform levels; hard
+  quantizer, since the protocols run f_A in eval mode). On still images
+  (one-frame clips) both give a constant grey frame: see
+  :mod:`~spact_mm.models.anonymizers.clip_utils`.
 
 The obfuscation itself is hand-written (a few lines of OpenCV): neither
 mmaction2 nor mmpretrain has a box-wise blackening / blurring transform.
@@ -32,6 +42,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from spact_mm.registry import MODELS
+
+from .clip_utils import FIRST_FRAME_MODES, frame_difference
 
 #: Obfuscation modes and their Gaussian sigma as a fraction of the frame's
 #: longer side (``None``: blackening). The paper gives no sigma; ours are
@@ -49,6 +61,8 @@ BASELINES: Dict[str, dict] = {
     'obf-blackening': dict(type='PersonObfuscationAnonymizer', mode='blacken'),
     'obf-strongblur': dict(type='PersonObfuscationAnonymizer', mode='strong_blur'),
     'obf-weakblur': dict(type='PersonObfuscationAnonymizer', mode='weak_blur'),
+    'motion-only': dict(type='MotionOnlyAnonymizer'),
+    'bdq-fixed': dict(type='BDQEncoder', learn_sigma=False, learn_levels=False),
 }
 #: Oracle obfuscation baselines: identity f_A + ``ObfuscatePersons`` on GT boxes.
 ORACLE_BASELINES: Dict[str, str] = {
@@ -128,6 +142,52 @@ class DownsampleAnonymizer(nn.Module):
                               mode=self.down_mode)
         kw = dict(align_corners=False) if self.up_mode in ('bilinear', 'bicubic') else {}
         return F.interpolate(small, size=(h, w), mode=self.up_mode, **kw).clamp(0, 1)
+
+
+@MODELS.register_module()
+class MotionOnlyAnonymizer(nn.Module):
+    """Motion-only: the grey difference of consecutive frames, shown as grey.
+
+    A clip-level anonymizer (``clip_level = True``) with no parameter. For
+    clips ``x`` (N, C, T, H, W) in [0, 1], with the luma
+    ``g_t = 0.2989 R_t + 0.587 G_t + 0.114 B_t`` (ITU-R BT.601, torchvision's
+    ``rgb_to_grayscale``; ``g = x`` for one channel):
+
+        ``y_t = clamp(1/2 + gain * (g_t - g_{t-1}) / 2, 0, 1)``, repeated over C,
+
+    so zero motion is mid-grey 0.5 and, at ``gain = 1``, no value is clipped.
+    Frame 0 is as ``first_frame`` says (see
+    :func:`~spact_mm.models.anonymizers.clip_utils.frame_difference`). A still
+    image (one-frame clip) becomes a constant 0.5 frame.
+
+    Args:
+        gain: Contrast of the difference (values beyond [0, 1] are clipped).
+        first_frame: ``'repeat'``, ``'zero'`` or ``'wrap'``.
+    """
+
+    clip_level = True
+
+    def __init__(self, gain: float = 1.0, first_frame: str = 'repeat') -> None:
+        super().__init__()
+        if gain <= 0:
+            raise ValueError(f'gain must be > 0, got {gain}')
+        if first_frame not in FIRST_FRAME_MODES:
+            raise ValueError(f'first_frame must be one of {FIRST_FRAME_MODES}, '
+                             f'got {first_frame!r}')
+        self.gain = float(gain)
+        self.first_frame = first_frame
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, C, T, H, W) in [0, 1], C in {1, 3} -> same shape, grey motion."""
+        if x.dim() != 5 or x.shape[1] not in (1, 3):
+            raise ValueError('MotionOnlyAnonymizer is a clip-level f_A and expects clips '
+                             f'(N, 1 or 3, T, H, W); got shape {tuple(x.shape)} (apply it '
+                             'with anonymize_clips)')
+        from torchvision.transforms.functional import rgb_to_grayscale
+
+        grey = x if x.shape[1] == 1 else rgb_to_grayscale(x.movedim(1, 2)).movedim(2, 1)
+        diff = frame_difference(grey, self.first_frame)
+        return (0.5 + 0.5 * self.gain * diff).clamp(0, 1).expand_as(x).contiguous()
 
 
 @MODELS.register_module()

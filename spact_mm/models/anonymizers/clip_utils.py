@@ -7,9 +7,22 @@ transform, STPrivacy's tubelets). Such a module declares the class attribute
 ``clip_level = True`` and maps clips ``(N, C, T, H, W)`` in [0, 1] to clips of
 the same shape and range. :func:`anonymize_clips` is the one place that knows
 the difference; the privacy audit and the data preprocessor call it.
+
+Still images (and frames taken out of their video) have no time axis: for a
+clip-level f_A, :func:`anonymize_images` treats each one as a clip of one
+frame. A temporal f_A then sees no motion at all, and a frame-difference
+anonymizer (BDQ, motion-only) outputs a constant frame for every still
+(:func:`frame_difference` of a one-frame clip is zero). That is what such an
+f_A really does to a photograph, but it makes a privacy attacker trained on
+stills (the cross-dataset protocol's privacy images, or single decoded frames)
+trivially blind: to judge a temporal f_A, anonymize whole clips and show the
+attacker frames of the anonymized clips.
 """
 import torch
 import torch.nn as nn
+
+#: How :func:`frame_difference` fills the first frame (which has no predecessor).
+FIRST_FRAME_MODES = ('repeat', 'zero', 'wrap')
 
 
 def is_clip_level(anonymizer: nn.Module) -> bool:
@@ -40,3 +53,62 @@ def anonymize_clips(anonymizer: nn.Module, clips: torch.Tensor) -> torch.Tensor:
     frames = clips.permute(0, 2, 1, 3, 4).reshape(n * t, c, h, w)
     out = anonymizer(frames)
     return out.reshape(n, t, *out.shape[1:]).permute(0, 2, 1, 3, 4)
+
+
+def anonymize_images(anonymizer: nn.Module, images: torch.Tensor) -> torch.Tensor:
+    """Run f_A on images / single frames ``(B, C, H, W)`` in [0, 1].
+
+    A per-frame anonymizer gets them as they are; a clip-level one gets each
+    image as a one-frame clip ``(B, C, 1, H, W)`` (see the module docstring:
+    a frame-difference anonymizer returns a constant frame for a still).
+
+    Args:
+        anonymizer: f_A.
+        images: Tensor of shape (B, C, H, W), values in [0, 1].
+
+    Returns:
+        Anonymized images, shape (B, C', H', W').
+    """
+    if images.dim() != 4:
+        raise ValueError(f'expected images (B, C, H, W), got shape {tuple(images.shape)}')
+    if is_clip_level(anonymizer):
+        return anonymizer(images.unsqueeze(2)).squeeze(2)
+    return anonymizer(images)
+
+
+def frame_difference(clips: torch.Tensor, first_frame: str = 'repeat') -> torch.Tensor:
+    """Temporal difference of clips ``(N, C, T, H, W)``: D_t = x_t - x_{t-1}.
+
+    For t = 1..T-1 this is the difference of consecutive frames (BDQ's "D"
+    step; the released code computes it as ``x - torch.roll(x, 1, dims=2)``
+    and then drops frame 0, returning T - 1 frames). Here the output keeps T
+    frames, so that f_A maps a clip to a clip of the same length (what the
+    recognizers, the audit and ``anonymize_video`` expect); frame 0, which
+    has no predecessor, is:
+
+    - ``'repeat'``: D_0 = D_1, a copy of the first true difference; the T - 1
+      distinct frames are exactly the released code's output;
+    - ``'zero'``: D_0 = 0 (no motion);
+    - ``'wrap'``: D_0 = x_0 - x_{T-1}, the wrap-around frame of ``torch.roll``
+      that the released code discards (it mixes the clip's two ends).
+
+    A one-frame clip (T = 1) has no motion: D_0 = 0 in every mode.
+
+    Args:
+        clips: Tensor (N, C, T, H, W).
+        first_frame: One of :data:`FIRST_FRAME_MODES`.
+
+    Returns:
+        D, same shape as ``clips``; values in [-1, 1] for clips in [0, 1].
+    """
+    if first_frame not in FIRST_FRAME_MODES:
+        raise ValueError(f'first_frame must be one of {FIRST_FRAME_MODES}, got {first_frame!r}')
+    if clips.dim() != 5:
+        raise ValueError(f'expected clips (N, C, T, H, W), got shape {tuple(clips.shape)}')
+    if clips.shape[2] == 1:
+        return torch.zeros_like(clips)
+    if first_frame == 'wrap':
+        return clips - torch.roll(clips, 1, dims=2)
+    diff = clips[:, :, 1:] - clips[:, :, :-1]
+    first = diff[:, :, :1] if first_frame == 'repeat' else torch.zeros_like(diff[:, :, :1])
+    return torch.cat([first, diff], dim=2)

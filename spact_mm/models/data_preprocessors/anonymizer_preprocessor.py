@@ -6,29 +6,47 @@ import torch
 import torch.nn as nn
 from mmengine.model import BaseDataPreprocessor
 
+from spact_mm.models.anonymizers.clip_utils import anonymize_clips, anonymize_images
 from spact_mm.registry import MODELS
 
 
 @MODELS.register_module()
 class AnonymizerDataPreprocessor(BaseDataPreprocessor):
-    """Wrap a stock data preprocessor and run the anonymizer f_A on every frame.
+    """Wrap a stock data preprocessor and run the anonymizer f_A on every frame or clip.
 
     The wrapped ``preprocessor`` (mmaction2's ``ActionDataPreprocessor`` by
     default) stacks, converts and normalises the batch as usual. This class
     then maps the normalised batch back to [0, 1] pixel space with the wrapped
-    preprocessor's own ``mean``/``std``, applies f_A frame by frame, and
-    normalises the result again; batch blending (mixup/cutmix) of the wrapped
-    preprocessor is applied after f_A. Any recognizer config becomes
-    privacy-preserving by replacing its ``data_preprocessor`` with
+    preprocessor's own ``mean``/``std``, applies f_A (frame by frame, or clip by
+    clip for a clip-level f_A, see below), and normalises the result again;
+    batch blending (mixup/cutmix) of the wrapped preprocessor is applied after
+    f_A. Any recognizer config becomes privacy-preserving by replacing its
+    ``data_preprocessor`` with
     ``dict(type='AnonymizerDataPreprocessor', preprocessor=<the old one>, ...)``.
 
     Layouts: NCTHW batches ``(N, M, C, T, H, W)`` (or ``(N, C, T, H, W)``) and
     NCHW batches ``(N, M, C, H, W)`` or ``(N, C, H, W)``, as chosen by the wrapped
     preprocessor's ``format_shape`` (NCHW when it has none, as for images).
 
+    Per-frame and clip-level f_A: NCTHW batches go through
+    :func:`~spact_mm.models.anonymizers.clip_utils.anonymize_clips`, so a
+    per-frame f_A (the UNet, the baselines) runs on every frame and a
+    clip-level one (``clip_level = True``: BDQ, motion-only) gets each clip
+    (each of the M views) whole. NCHW batches and the ``aux_inputs`` image
+    views hold single images or frames without their neighbours in time: a
+    clip-level f_A sees each as a **one-frame clip**
+    (:func:`~spact_mm.models.anonymizers.clip_utils.anonymize_images`). For a
+    frame-difference f_A that means no motion, hence a constant frame for every
+    image: privacy images and single decoded frames (the cross-dataset privacy
+    set, the attacker's frames in the protocols) carry no information after
+    it, so a privacy attacker trained on them is blind by construction, not by
+    the merit of f_A. The ``M`` frames of an NCHW batch (TSN segments) are not
+    treated as a clip either.
+
     Args:
         anonymizer: Config of f_A (e.g. ``UNetAnonymizer``), mapping [0, 1]
-            frames (B, C, H, W) to [0, 1] frames.
+            frames (B, C, H, W) to [0, 1] frames, or a clip-level f_A (e.g.
+            ``BDQEncoder``) mapping [0, 1] clips (N, C, T, H, W) to clips.
         preprocessor: Config (or module) of the wrapped preprocessor.
         checkpoint: Optional checkpoint of a trained f_A: a full SPAct / stage-1
             checkpoint (keys ``data_preprocessor.anonymizer.*``), or one that
@@ -132,24 +150,42 @@ class AnonymizerDataPreprocessor(BaseDataPreprocessor):
         return x
 
     def anonymize_unit(self, frames: torch.Tensor) -> torch.Tensor:
-        """Apply f_A to [0, 1] frames of shape (..., C, H, W)."""
+        """Apply f_A to [0, 1] frames (or images) of shape (..., C, H, W).
+
+        Each frame is anonymized on its own: a clip-level f_A sees it as a
+        one-frame clip (see the class docstring). Use :meth:`anonymize_unit_clips`
+        for frames that form a clip.
+        """
         lead = frames.shape[:-3]
         flat = frames.reshape((-1, ) + frames.shape[-3:])
         if self.frozen:
             with torch.no_grad():
-                out = self.anonymizer(flat)
+                out = anonymize_images(self.anonymizer, flat)
         else:
-            out = self.anonymizer(flat)
+            out = anonymize_images(self.anonymizer, flat)
         return out.reshape(lead + out.shape[-3:])
+
+    def anonymize_unit_clips(self, clips: torch.Tensor) -> torch.Tensor:
+        """Apply f_A to [0, 1] clips of shape (..., C, T, H, W), clip by clip.
+
+        A per-frame f_A runs on every frame, a clip-level f_A on every clip
+        (:func:`~spact_mm.models.anonymizers.clip_utils.anonymize_clips`).
+        """
+        lead = clips.shape[:-4]
+        flat = clips.reshape((-1, ) + clips.shape[-4:])
+        if self.frozen:
+            with torch.no_grad():
+                out = anonymize_clips(self.anonymizer, flat)
+        else:
+            out = anonymize_clips(self.anonymizer, flat)
+        return out.reshape(lead + out.shape[-4:])
 
     def anonymize(self, inputs: torch.Tensor) -> torch.Tensor:
         """Anonymize a normalised batch in the wrapped preprocessor's layout."""
         if not self.enabled:
             return inputs
         if self.format_shape == 'NCTHW':
-            # (..., C, T, H, W) -> (..., T, C, H, W): f_A is a per-frame 2D model.
-            frames = self.to_unit(inputs, 3).movedim(-4, -3)
-            return self.from_unit(self.anonymize_unit(frames).movedim(-3, -4), 3)
+            return self.from_unit(self.anonymize_unit_clips(self.to_unit(inputs, 3)), 3)
         return self.from_unit(self.anonymize_unit(self.to_unit(inputs, 2)), 2)
 
     # ----------------------------------------------------------------- forward
@@ -159,7 +195,8 @@ class AnonymizerDataPreprocessor(BaseDataPreprocessor):
         Args:
             data: A batch from the dataloader: ``inputs``, ``data_samples`` and
                 optionally ``aux_inputs`` (a list of uint8 (V, C, H, W) image
-                views, anonymized too; see :class:`SSLPrivacyHead`).
+                views, anonymized too, each view as an image; see
+                :class:`SSLPrivacyHead`).
             training: Whether blending augmentations apply.
 
         Returns:
