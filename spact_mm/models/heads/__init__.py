@@ -1,4 +1,5 @@
 """Privacy heads."""
+from .bdq_privacy_head import BDQPrivacyHead, categorical_entropy_with_logits
 from .ensemble_privacy_head import EnsemblePrivacyHead
 from .moco_privacy_head import MoCoPrivacyHead
 from .rotnet_privacy_head import RotNetPrivacyHead, rotation_batch
@@ -8,5 +9,5 @@ from .supervised_privacy_head import SupervisedPrivacyHead, binary_entropy_with_
 __all__ = [
     'SSLPrivacyHead', 'sample_frame_pairs', 'encode', 'SupervisedPrivacyHead',
     'binary_entropy_with_logits', 'MoCoPrivacyHead', 'RotNetPrivacyHead', 'rotation_batch',
-    'EnsemblePrivacyHead'
+    'EnsemblePrivacyHead', 'BDQPrivacyHead', 'categorical_entropy_with_logits'
 ]
