@@ -14,7 +14,10 @@ default_hooks = dict(
     # Atomic writes: a crash mid-write never replaces or deletes a good checkpoint.
     checkpoint=dict(type='AtomicCheckpointHook', interval=100, by_epoch=False, max_keep_ckpts=2),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    sync_buffers=dict(type='SyncBuffersHook'))
+    sync_buffers=dict(type='SyncBuffersHook'),
+    # No checkpoint is written, nor model tested, with NaN/inf weights or buffers;
+    # warns if the optim wrapper has no non-finite guard (docs/reliability.md).
+    nonfinite_guard=dict(type='NonFiniteGuardHook'))
 # ResumeStateHook: bit-exact resume (random generators, stop-rule hook state).
 custom_hooks = [dict(type='FinalCheckpointHook'), dict(type='ResumeStateHook')]
 

@@ -14,7 +14,8 @@ test_evaluator = val_evaluator
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=200, val_interval=50)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
-optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-3))
+# GuardedOptimWrapper: a NaN/inf loss or BN statistic skips the step (docs/reliability.md)
+optim_wrapper = dict(type='GuardedOptimWrapper', optimizer=dict(type='Adam', lr=1e-3))
 param_scheduler = []
 custom_hooks = [
     dict(type='FinalCheckpointHook'),

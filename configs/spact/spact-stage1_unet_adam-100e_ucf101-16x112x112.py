@@ -12,7 +12,8 @@ test_evaluator = val_evaluator
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=100, val_interval=1)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
-optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-4))
+# GuardedOptimWrapper: a NaN/inf loss or BN statistic skips the step (docs/reliability.md)
+optim_wrapper = dict(type='GuardedOptimWrapper', optimizer=dict(type='Adam', lr=1e-4))
 param_scheduler = []
 default_hooks = dict(checkpoint=dict(interval=1, by_epoch=True))
 log_processor = dict(by_epoch=True)

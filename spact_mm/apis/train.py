@@ -29,7 +29,8 @@ _PLAIN_OPTIM_WRAPPER_KEYS = frozenset({
     'type', 'optimizer', 'paramwise_cfg', 'clip_grad', 'constructor', 'accumulative_counts',
     'loss_scale', 'dtype', 'use_fsdp'
 })
-_AMP_COMPATIBLE_TYPES = ('OptimWrapper', 'AmpOptimWrapper')
+_AMP_COMPATIBLE_TYPES = ('OptimWrapper', 'AmpOptimWrapper', 'GuardedOptimWrapper',
+                         'GuardedAmpOptimWrapper')
 
 LAUNCHERS = ('none', 'pytorch', 'slurm', 'mpi')
 
@@ -126,7 +127,8 @@ def _enable_amp(optim_wrapper: dict, where: str) -> None:
     assert wrapper_type in _AMP_COMPATIBLE_TYPES, (
         f'`--amp` is not supported for the custom optim wrapper type `{wrapper_type}` '
         f'of `{where}`.')
-    optim_wrapper['type'] = 'AmpOptimWrapper'
+    guarded = wrapper_type.startswith('Guarded')  # keep the non-finite guard
+    optim_wrapper['type'] = 'GuardedAmpOptimWrapper' if guarded else 'AmpOptimWrapper'
     optim_wrapper.setdefault('loss_scale', 'dynamic')
 
 

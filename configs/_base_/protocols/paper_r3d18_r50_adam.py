@@ -42,7 +42,7 @@ action = dict(
     val_evaluator=dict(type='AccMetric'),
     train_cfg=dict(type='IterBasedTrainLoop', max_iters=None),  # set by children
     val_cfg=dict(type='ValLoop'),
-    optim_wrapper=dict(optimizer=dict(type='Adam', lr=1e-4)),
+    optim_wrapper=dict(type='GuardedOptimWrapper', optimizer=dict(type='Adam', lr=1e-4)),
     param_scheduler=[],
     metric_key='acc/top1', metric_scale=100., figure='action_top1')
 
@@ -62,7 +62,7 @@ privacy = dict(
     val_evaluator=dict(type='ClasswiseMultiLabelMetric', prefix='privacy'),
     train_cfg=dict(type='IterBasedTrainLoop', max_iters=None),  # set by children
     val_cfg=dict(type='ValLoop'),
-    optim_wrapper=dict(optimizer=dict(type='Adam', lr=1e-4)),
+    optim_wrapper=dict(type='GuardedOptimWrapper', optimizer=dict(type='Adam', lr=1e-4)),
     param_scheduler=[],
     metric_key='privacy')
 del Config

@@ -57,7 +57,7 @@ action = dict(
     val_evaluator=dict(type='AccMetric'),
     train_cfg=dict(type='IterBasedTrainLoop', max_iters=200),
     val_cfg=dict(type='ValLoop'),
-    optim_wrapper=dict(optimizer=dict(type='Adam', lr=1e-3)),
+    optim_wrapper=dict(type='GuardedOptimWrapper', optimizer=dict(type='Adam', lr=1e-3)),
     param_scheduler=[],
     metric_key='acc/top1', metric_scale=100., figure='action_top1')
 
@@ -92,6 +92,6 @@ privacy = dict(
     val_evaluator=dict(type='ClasswiseMultiLabelMetric', prefix='privacy'),
     train_cfg=dict(type='IterBasedTrainLoop', max_iters=200),
     val_cfg=dict(type='ValLoop'),
-    optim_wrapper=dict(optimizer=dict(type='Adam', lr=1e-3)),
+    optim_wrapper=dict(type='GuardedOptimWrapper', optimizer=dict(type='Adam', lr=1e-3)),
     param_scheduler=[],
     metric_key='privacy')

@@ -8,13 +8,11 @@ from mmengine.optim import AmpOptimWrapper, OptimWrapper, OptimWrapperDict
 
 from spact_mm.registry import OPTIM_WRAPPERS
 
+from .nonfinite_guard import NonFiniteGuard, NonFiniteLossError  # noqa: F401  (re-exported)
+
 BRANCHES = ('anonymizer', 'recognizer', 'privacy')
 #: Branches updated in each phase: step 1 (Eq. 9) and step 2 (Eq. 7, 8).
 PHASE_BRANCHES = {'anonymizer': ('anonymizer', ), 'adversary': ('recognizer', 'privacy')}
-
-
-class NonFiniteLossError(RuntimeError):
-    """Raised after ``max_nonfinite_in_row`` non-finite minimax losses in a row."""
 
 
 @contextmanager
@@ -155,9 +153,34 @@ class MinimaxOptimWrapper(OptimWrapperDict):
         self._branch_params: Dict[str, List[nn.Parameter]] = {}
         self._branch_modules: Dict[str, List[nn.Module]] = {}
         self.frozen_branches_eval = bool(frozen_branches_eval)
-        self.max_nonfinite_in_row = int(max_nonfinite_in_row)
-        self.nonfinite_skipped = 0  # non-finite losses skipped in total
-        self.nonfinite_in_row = 0
+        self.nonfinite_guard = NonFiniteGuard(max_nonfinite_in_row)
+
+    # ---------------------------------------------- non-finite guard counters
+    @property
+    def max_nonfinite_in_row(self) -> int:
+        return self.nonfinite_guard.max_in_row
+
+    @max_nonfinite_in_row.setter
+    def max_nonfinite_in_row(self, value: int) -> None:
+        self.nonfinite_guard.max_in_row = int(value)
+
+    @property
+    def nonfinite_skipped(self) -> int:
+        """Non-finite iterations skipped in total."""
+        return self.nonfinite_guard.skipped
+
+    @nonfinite_skipped.setter
+    def nonfinite_skipped(self, value: int) -> None:
+        self.nonfinite_guard.skipped = int(value)
+
+    @property
+    def nonfinite_in_row(self) -> int:
+        """Non-finite iterations in a row, up to the current one."""
+        return self.nonfinite_guard.in_row
+
+    @nonfinite_in_row.setter
+    def nonfinite_in_row(self, value: int) -> None:
+        self.nonfinite_guard.in_row = int(value)
 
     # ------------------------------------------------------------------ phase
     @property
@@ -238,6 +261,7 @@ class MinimaxOptimWrapper(OptimWrapperDict):
         """
         if self.channels_last and not self._channels_last_done:
             self._to_channels_last(model)
+        self.nonfinite_guard.snapshot(model)  # BN statistics, restored if the step is skipped
         self._set_requires_grad(model)
         self.message_hub.update_scalar('train/minimax_step', 1. if self.phase == 'anonymizer'
                                        else 2.)
@@ -295,45 +319,28 @@ class MinimaxOptimWrapper(OptimWrapperDict):
 
     # ------------------------------------------------- non-finite loss guard
     def _guard_nonfinite(self, loss: torch.Tensor) -> bool:
-        """Skip this iteration's step if ``L_T + L_B`` is NaN or inf.
+        """Skip this iteration's step if ``L_T + L_B`` (or a BN statistic) is not finite.
 
-        Maximising L_B in step 1 (Eq. 9) can blow up. A non-finite loss is not
-        backpropagated, the active branches' gradients are zeroed (what the
-        accumulation window gathered so far is dropped) and no optimiser steps; the iteration
-        still counts for the alternation, so the phase schedule is unchanged.
-        Every event is logged and counted (``train/nonfinite_skipped`` in the
-        message hub); after ``max_nonfinite_in_row`` in a row the run stops
-        with :class:`NonFiniteLossError`. In distributed training the ranks
-        agree (all-reduce) so that all skip together.
+        Maximising L_B in step 1 (Eq. 9) can blow up, and one non-finite input
+        batch makes the loss (and the BatchNorm running statistics of the
+        forward pass) non-finite. :class:`NonFiniteGuard` decides: the loss is
+        not backpropagated, the buffers are restored to their values before
+        the forward pass, the active branches' gradients are zeroed (what the
+        accumulation window gathered so far is dropped) and no optimiser steps;
+        the iteration still counts for the alternation, so the phase schedule
+        is unchanged. Every event is logged and counted
+        (``train/nonfinite_skipped`` in the message hub); after
+        ``max_nonfinite_in_row`` in a row the run stops with
+        :class:`NonFiniteLossError`. In distributed training the ranks agree
+        (all-reduce) so that all skip together.
 
         Returns:
             True if the step must be skipped.
         """
-        if self.max_nonfinite_in_row <= 0:
+        where = (f'minimax {self.phase} step (iteration {self.minimax_iter} of the '
+                 f'alternation)')
+        if not self.nonfinite_guard.check(loss, where):
             return False
-        bad = (~torch.isfinite(loss.detach())).any().float().reshape(1)
-        from mmengine.dist import all_reduce, get_world_size
-
-        if get_world_size() > 1:
-            all_reduce(bad, op='max')
-        if not bad.item():
-            self.nonfinite_in_row = 0
-            return False
-        from mmengine.logging import MMLogger
-
-        self.nonfinite_skipped += 1
-        self.nonfinite_in_row += 1
-        self.message_hub.update_scalar('train/nonfinite_skipped', float(self.nonfinite_skipped))
-        msg = (f'non-finite loss L_T + L_B = {loss.detach().float().sum().item()} in minimax '
-               f'{self.phase} step (iteration {self.minimax_iter} of the alternation); step '
-               f'not applied ({self.nonfinite_in_row} in a row, {self.nonfinite_skipped} in '
-               f'total)')
-        if self.nonfinite_in_row >= self.max_nonfinite_in_row:
-            raise NonFiniteLossError(
-                f'{msg}. Stopping: {self.max_nonfinite_in_row} non-finite losses in a row '
-                f'(max_nonfinite_in_row). Lower the learning rates or ssl_weight, or resume '
-                f'from the last checkpoint.')
-        MMLogger.get_current_instance().warning(msg)
         for b in self.active_branches:
             w = self.optim_wrappers[b]
             w.zero_grad()
@@ -358,8 +365,7 @@ class MinimaxOptimWrapper(OptimWrapperDict):
         non-finite guard's counters (so a resumed run keeps counting)."""
         state = super().state_dict()
         state['minimax'] = dict(minimax_iter=self.minimax_iter,
-                                nonfinite_skipped=self.nonfinite_skipped,
-                                nonfinite_in_row=self.nonfinite_in_row)
+                                **self.nonfinite_guard.state_dict())
         return state
 
     def load_state_dict(self, state_dict: dict) -> None:
@@ -369,9 +375,7 @@ class MinimaxOptimWrapper(OptimWrapperDict):
         super().load_state_dict(state_dict)
         if minimax is not None:
             self.minimax_iter = int(minimax['minimax_iter'])
-            # checkpoints written before the counters were saved lack them
-            self.nonfinite_skipped = int(minimax.get('nonfinite_skipped', 0))
-            self.nonfinite_in_row = int(minimax.get('nonfinite_in_row', 0))
+            self.nonfinite_guard.load_state_dict(minimax)
 
     def __repr__(self) -> str:
         return (f'MinimaxOptimWrapper(ssl_weight={self.ssl_weight}, anonymizer_steps='
