@@ -265,9 +265,9 @@ def logistic_probe(train_x: np.ndarray, train_y: np.ndarray, hold_x: np.ndarray,
             clf = make_pipeline(StandardScaler(),
                                 LogisticRegression(C=c, max_iter=300, random_state=seed))
             clf.fit(train_x, train_y[:, a])
-            ap = np.nanmean(classwise_average_precision(
-                clf.predict_proba(hold_x)[:, 1:], hold_y[:, a:a + 1]))
-            if np.isnan(ap):
+            ap = classwise_average_precision(clf.predict_proba(hold_x)[:, 1:],
+                                             hold_y[:, a:a + 1])[0]
+            if np.isnan(ap):  # no positive in the hold-out: any C will do
                 ap = 0.0
             if ap > best_ap:
                 best, best_ap = clf, ap

@@ -3,10 +3,11 @@ from .anonymization_visualization_hook import AnonymizationVisualizationHook  # 
 from .atomic_checkpoint_hook import AtomicCheckpointHook
 from .bad_input_report_hook import BadInputReportHook
 from .final_checkpoint_hook import FinalCheckpointHook
+from .privacy_probe_hook import PrivacyProbeHook
 from .resume_state_hook import ResumeStateHook
 from .ssl_loss_threshold_hook import SSLLossThresholdHook
 
 __all__ = [
     'FinalCheckpointHook', 'SSLLossThresholdHook', 'AtomicCheckpointHook', 'BadInputReportHook',
-    'ResumeStateHook'
+    'ResumeStateHook', 'PrivacyProbeHook'
 ]
