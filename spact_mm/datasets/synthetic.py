@@ -470,8 +470,9 @@ def _draw_person(canvases: Sequence[Tuple[np.ndarray, Optional[Dict[str, Color]]
                  features: Optional[Mapping[str, bool]] = None) -> None:
     """Draw the person on each canvas: in its colours, or in 255 for a mask (colors None).
 
-    ``build`` and ``features`` are the identity's (:class:`Identity`). Hair and
-    shoes are drawn when the colours name them (``hair``, ``shoes``); eyes always.
+    ``build`` and ``features`` are the identity's (:class:`Identity`). Hair,
+    shoes, glasses and the stripe are drawn only when the colours name them
+    (a hand-made spec may lack them); eyes always.
     """
     build, features = build or {}, features or {}
     s = float(size)
@@ -494,7 +495,9 @@ def _draw_person(canvases: Sequence[Tuple[np.ndarray, Optional[Dict[str, Color]]
     stripe = bool(features.get('stripe')) and 'stripe' in named
     for img, col in canvases:
         def c(name: str, _col=col):
-            return (255,) if _col is None else _col.get(name, _EYES if name == 'eyes' else None)
+            if _col is None:
+                return (255,)
+            return _col.get('eyes', _EYES) if name == 'eyes' else _col[name]
         # legs (trousers) and shoes
         feet_pts = []
         for side, angle in ((-1, pose.leg_l), (1, pose.leg_r)):
