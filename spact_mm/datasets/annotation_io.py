@@ -3,16 +3,15 @@
 Every parser reports a malformed annotation with :class:`AnnotationError`, whose
 message starts with ``<file>:<line>:`` (or ``<file>:`` where the format has no
 lines, e.g. a JSON value), so that a bad line in a 500 000-line CSV file can be
-found at once. Files are read through :func:`mmengine.fileio.get_text`, so any
+found at once. Files are read through :func:`mmengine.fileio.get`, so any
 mmengine file backend (local disk, petrel, http) works.
 """
 import json
 from typing import Any, List, Optional, Sequence, Tuple
 
 import numpy as np
-from mmengine.fileio import get_text
 
-__all__ = ['AnnotationError', 'read_lines', 'load_json', 'line_of']
+__all__ = ['AnnotationError', 'read_lines', 'load_json', 'line_of', 'decode_text', 'read_text']
 
 
 class AnnotationError(ValueError):
@@ -31,14 +30,46 @@ class AnnotationError(ValueError):
         super().__init__(f'{location}: {message}')
 
 
-def _read(path: str) -> str:
+_UTF16_BOMS = (b'\xff\xfe', b'\xfe\xff')
+
+
+def decode_text(data: bytes, path: str) -> str:
+    """Decode an annotation file's bytes as UTF-8, naming the file and line of a bad byte.
+
+    A UTF-8 byte-order mark (Excel and Notepad write one) is dropped rather than
+    becoming part of the first file name. UTF-16 (with its byte-order mark, or
+    detected by NUL bytes) and other encodings are errors.
+
+    Raises:
+        AnnotationError: Naming the file and, for a bad byte, its line and column.
+    """
+    if data.startswith(b'\xef\xbb\xbf'):
+        data = data[3:]
+    if data.startswith(_UTF16_BOMS) or b'\x00' in data[:4096]:
+        raise AnnotationError(path, 'the file is UTF-16 (or holds NUL bytes), not UTF-8 text; '
+                              'save it as UTF-8')
     try:
-        # utf-8-sig: also accepts files saved with a byte-order mark (Excel CSV exports).
-        return get_text(path, encoding='utf-8-sig')
+        return data.decode('utf-8')
+    except UnicodeDecodeError as e:
+        line = data.count(b'\n', 0, e.start) + 1
+        column = e.start - (data.rfind(b'\n', 0, e.start) + 1) + 1
+        raise AnnotationError(path, f'not UTF-8 text: byte 0x{data[e.start]:02x} at column '
+                              f'{column} cannot be decoded; save the file as UTF-8',
+                              line) from e
+
+
+def read_text(path: str) -> str:
+    """The text of an annotation file (any mmengine file backend), via :func:`decode_text`."""
+    from mmengine.fileio import get
+
+    try:
+        return decode_text(get(path), path)
     except FileNotFoundError as e:
         raise FileNotFoundError(f'annotation file not found: {path}') from e
-    except UnicodeDecodeError as e:
-        raise AnnotationError(path, f'not UTF-8 text ({e})') from e
+
+
+def _read(path: str) -> str:
+    return read_text(path)
 
 
 def read_lines(path: str) -> List[Tuple[int, str]]:

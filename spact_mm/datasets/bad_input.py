@@ -19,7 +19,6 @@ An annotation file with no usable entry is always an error. In ``test_mode``
 (validation, testing) a sample that fails to load is always an error, because
 skipping would change the evaluated set.
 """
-import json
 import multiprocessing as mp
 import os
 import os.path as osp
@@ -121,16 +120,96 @@ def _local(path: str) -> bool:
     return '://' not in path
 
 
+class VideoBadInputMixin(BadInputPolicyMixin):
+    """The policy's video checks, shared by every video dataset of the project.
+
+    At load time (:meth:`_check_video_entry`): the label is an integer in
+    ``[0, num_classes)`` when ``num_classes`` is known, the local video exists
+    and is not empty. At fetch time: the file decodes (through
+    :meth:`BadInputPolicyMixin.prepare_data`) and has at least ``min_frames``
+    frames. Subclasses call :meth:`_init_video_policy` before
+    ``super().__init__`` and store ``ann_line`` (a line or entry number) in
+    each data info; ``ann_unit`` says which (``'line'`` or ``'entry'``).
+    """
+
+    ann_unit = 'line'
+
+    def _init_video_policy(self, on_bad_input: str = 'error', min_frames: Optional[int] = None,
+                           check_files: bool = True) -> None:
+        self._init_policy(on_bad_input)
+        self.check_files = check_files
+        self._min_frames_arg = min_frames
+
+    @property
+    def min_frames(self) -> int:
+        """Fewest frames a video must have: the argument, else the pipeline's ``clip_len``."""
+        if self._min_frames_arg is not None:
+            return self._min_frames_arg
+        for t in self.pipeline.transforms:
+            if type(t).__name__ in ('SampleFrames', 'UniformSample', 'UniformSampleFrames'):
+                return int(getattr(t, 'clip_len', 0) or 0)
+        return 0
+
+    def _describe(self, info: Dict[str, Any]) -> str:
+        return (f"{info['filename']} ({self.ann_unit} {info.get('ann_line', '?')} of "
+                f"{self.ann_file})")
+
+    def _read_annotation_text(self) -> str:
+        """The annotation file's text; a missing or non-UTF-8 file is a named error."""
+        from .annotation_io import AnnotationError, read_text
+
+        if _local(self.ann_file) and not osp.isfile(self.ann_file):
+            raise BadInputError(f'annotation file not found: {self.ann_file}')
+        try:
+            return read_text(self.ann_file)
+        except AnnotationError as e:
+            raise BadInputError(str(e)) from e
+
+    def _check_label(self, label: Any, where: str, what: str = 'label',
+                     num_classes: Optional[int] = None) -> bool:
+        """Whether ``label`` is an int in ``[0, num_classes)``; else a bad item."""
+        num_classes = self.num_classes if num_classes is None else num_classes
+        if isinstance(label, bool) or not isinstance(label, int):
+            self._bad_at_load(where, f'{what} is not an integer: {label!r}')
+            return False
+        if label < 0 or (num_classes is not None and label >= num_classes):
+            rng = f'[0, {num_classes})' if num_classes is not None else '>= 0'
+            self._bad_at_load(where, f'{what} {label} out of range {rng}')
+            return False
+        return True
+
+    def _check_video_file(self, filename: str, where: str) -> bool:
+        """Whether the local ``filename`` exists and is not empty; else a bad item."""
+        if self.check_files and _local(filename):
+            if not osp.isfile(filename):
+                self._bad_at_load(where, f'video file not found: {filename}')
+                return False
+            if osp.getsize(filename) == 0:
+                self._bad_at_load(where, f'video file is empty (0 bytes): {filename}')
+                return False
+        return True
+
+    def _check_sample(self, results: dict) -> None:
+        if 'total_frames' in results and not results.get('_frames_checked', False):
+            n, need = int(results['total_frames']), self.min_frames
+            if need and n < need:
+                raise ValueError(f'video has {n} frames, fewer than the clip length '
+                                 f'{need} (min_frames)')
+            results['_frames_checked'] = True
+
+
 @DATASETS.register_module()
-class RobustVideoDataset(BadInputPolicyMixin, VideoDataset):
+class RobustVideoDataset(VideoBadInputMixin, VideoDataset):
     """mmaction2 ``VideoDataset`` with the bad-input policy of this module.
 
     Same annotation format (``path label`` per line, ``path l1 l2 ...`` with
-    ``multi_class``). Checked while reading the list: number of fields, integer
-    labels, labels in ``[0, num_classes)`` (when ``num_classes`` is given), and
-    that each local video file exists and is not empty. Checked while loading
-    a sample: that the file decodes (truncated and non-video files fail in the
-    decoder) and has at least ``min_frames`` frames. Blank lines are ignored.
+    ``multi_class``). Checked while reading the list: UTF-8 text (a byte-order
+    mark is dropped), number of fields, integer labels, labels in
+    ``[0, num_classes)`` (when ``num_classes`` is given: the configs set it to
+    the head's), and that each local video file exists and is not empty.
+    Checked while loading a sample: that the file decodes (truncated and
+    non-video files fail in the decoder) and has at least ``min_frames``
+    frames. Blank lines are ignored.
 
     Args:
         ann_file: Annotation file.
@@ -149,27 +228,12 @@ class RobustVideoDataset(BadInputPolicyMixin, VideoDataset):
     def __init__(self, ann_file: str, pipeline: list, on_bad_input: str = 'error',
                  min_frames: Optional[int] = None, check_files: bool = True,
                  **kwargs) -> None:
-        self._init_policy(on_bad_input)
-        self.check_files = check_files
-        self._min_frames_arg = min_frames
+        self._init_video_policy(on_bad_input, min_frames, check_files)
         super().__init__(ann_file, pipeline, **kwargs)
-        self.min_frames = min_frames if min_frames is not None else self._clip_len()
-
-    def _clip_len(self) -> int:
-        for t in self.pipeline.transforms:
-            if type(t).__name__ in ('SampleFrames', 'UniformSample', 'UniformSampleFrames'):
-                return int(getattr(t, 'clip_len', 0) or 0)
-        return 0
-
-    def _describe(self, info: Dict[str, Any]) -> str:
-        return f"{info['filename']} (line {info.get('ann_line', '?')} of {self.ann_file})"
 
     def load_data_list(self) -> List[dict]:
         """Parse the annotation file line by line, checking every line."""
-        if not osp.isfile(self.ann_file):
-            raise BadInputError(f'annotation file not found: {self.ann_file}')
-        with open(self.ann_file, encoding='utf-8') as f:
-            lines = f.read().splitlines()
+        lines = self._read_annotation_text().splitlines()
         data_list = []
         for num, line in enumerate(lines, start=1):
             if not line.strip():
@@ -198,29 +262,24 @@ class RobustVideoDataset(BadInputPolicyMixin, VideoDataset):
         except ValueError:
             return self._bad_at_load(where, f'label is not an integer: {line!r}')
         unlabeled = labels == [-1] and self.test_mode and not self.multi_class
-        for label in labels:
-            if unlabeled:
-                break
-            if label < 0 or (self.num_classes is not None and label >= self.num_classes):
-                rng = f'[0, {self.num_classes})' if self.num_classes is not None else '>= 0'
-                return self._bad_at_load(where, f'label {label} out of range {rng}')
+        if not unlabeled and not all(self._check_label(label, where) for label in labels):
+            return None
         if self.data_prefix.get('video') is not None:
             filename = osp.join(self.data_prefix['video'], filename)
-        if self.check_files and _local(filename):
-            if not osp.isfile(filename):
-                return self._bad_at_load(where, f'video file not found: {filename}')
-            if osp.getsize(filename) == 0:
-                return self._bad_at_load(where, f'video file is empty (0 bytes): {filename}')
+        if not self._check_video_file(filename, where):
+            return None
         return dict(filename=filename, label=labels if self.multi_class else labels[0])
 
-    def _check_sample(self, results: dict) -> None:
-        if self.min_frames and 'total_frames' in results and \
-                not results.get('_frames_checked', False):
-            n = int(results['total_frames'])
-            if n < self.min_frames:
-                raise ValueError(f'video has {n} frames, fewer than the clip length '
-                                 f'{self.min_frames} (min_frames)')
-            results['_frames_checked'] = True
+
+def load_json_annotation(path: str) -> Any:
+    """A JSON annotation file; non-UTF-8 text or bad JSON is a :class:`BadInputError`
+    naming the file and line."""
+    from .annotation_io import AnnotationError, load_json
+
+    try:
+        return load_json(path)[0]
+    except AnnotationError as e:
+        raise BadInputError(str(e)) from e
 
 
 def _media_path(prefix: str, path: str) -> str:
@@ -262,11 +321,7 @@ class RobustPrivacyImageDataset(BadInputPolicyMixin, MultiLabelDataset):
             raise BadInputError(f'annotation file not found: {self.ann_file}')
         if os.path.getsize(self.ann_file) == 0:
             raise BadInputError(f'{self.ann_file}: no usable entry (the file is empty)')
-        try:
-            with open(self.ann_file, encoding='utf-8') as f:
-                ann = json.load(f)
-        except ValueError as e:
-            raise BadInputError(f'{self.ann_file}: not valid JSON ({e})') from e
+        ann = load_json_annotation(self.ann_file)
         if not isinstance(ann, dict) or not isinstance(ann.get('data_list'), list):
             raise BadInputError(f'{self.ann_file}: expected a JSON object with a '
                                 f'"data_list" list (OpenMMLab 2.0 format)')

@@ -33,11 +33,10 @@ import os.path as osp
 from typing import Callable, Dict, List, Optional, Sequence, Union
 
 from mmaction.datasets import BaseActionDataset
-from mmengine.fileio import get_text
 
 from spact_mm.registry import DATASETS
 
-from .annotation_io import AnnotationError, multi_hot
+from .annotation_io import AnnotationError, multi_hot, read_text
 
 __all__ = [
     'HVU_CATEGORIES', 'P_HVU_CATEGORIES', 'HVUDataset', 'PHVUDataset', 'parse_hvu_categories',
@@ -53,7 +52,7 @@ _CSV_HEADER = ('Tags', 'youtube_id', 'time_start', 'time_end')
 
 def _csv_rows(path: str):
     """Yield ``(line number, fields)`` of a CSV file, skipping blank lines."""
-    reader = csv.reader(io.StringIO(get_text(path, encoding='utf-8-sig')))
+    reader = csv.reader(io.StringIO(read_text(path)))
     try:
         for fields in reader:
             if any(f.strip() for f in fields):

@@ -48,12 +48,11 @@ import io
 import os.path as osp
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-from mmengine.fileio import get_text
 from mmpretrain.datasets import MultiLabelDataset
 
 from spact_mm.registry import DATASETS
 
-from .annotation_io import AnnotationError, load_json, read_lines
+from .annotation_io import AnnotationError, load_json, read_lines, read_text
 
 __all__ = [
     'VISPR_ATTRIBUTES', 'VISPR1_ATTRIBUTES', 'VISPR2_ATTRIBUTES', 'PA_HMDB_VISPR_GROUPS',
@@ -108,7 +107,7 @@ def parse_vispr_attribute_table(path: str) -> Dict[str, str]:
         AnnotationError: the header lacks ``idx``/``attribute_id``, or a row has the
             wrong number of columns, a non-numeric ``idx`` or a repeated id.
     """
-    text = get_text(path, encoding='utf-8-sig')
+    text = read_text(path)
     rows = list(csv.reader(io.StringIO(text), delimiter='\t'))
     if not rows or 'attribute_id' not in rows[0] or 'idx' not in rows[0]:
         raise AnnotationError(path, 'expected a tab-separated header with "idx" and '

@@ -164,6 +164,45 @@ def test_report_hook_counts_per_epoch(videos):
         assert hub.get_scalar('train/bad_inputs_skipped').current() == total
 
 
+def test_report_hook_epochs_add_up_to_the_total(videos):
+    """Skips made before ``before_train`` (mmengine's IterBasedTrainLoop starts the
+    workers, which prefetch, before it) belong to epoch 1; skips after the last epoch's
+    report are reported at the end (issue 16, item 8)."""
+    import re
+    from types import SimpleNamespace
+
+    from mmengine.logging import MessageHub, MMLogger
+    from mmengine.runner import EpochBasedTrainLoop
+
+    from spact_mm.engine.hooks import BadInputReportHook
+
+    ds = dataset(videos, GOOD + ['short.mp4 0'], on_bad_input='skip')
+    loader = DataLoader(ds, batch_size=1, num_workers=0, collate_fn=pseudo_collate)
+    logged = []
+    logger = MMLogger.get_instance('bad_input_report_sum_test')
+    logger.warning = logged.append
+    logger.info = logged.append
+    runner = SimpleNamespace(train_dataloader=loader, logger=logger,
+                             train_loop=EpochBasedTrainLoop.__new__(EpochBasedTrainLoop),
+                             message_hub=MessageHub.get_instance('bad_input_report_sum_test'))
+    hook = BadInputReportHook()
+    assert ds.prepare_data(2) is None  # a prefetch before before_train
+    early = ds.num_skipped_at_fetch
+    hook.before_train(runner)
+    list(loader)
+    hook.after_train_epoch(runner)
+    assert f'epoch 1: {ds.num_skipped_at_fetch} samples skipped' in logged[-1]
+    assert ds.num_skipped_at_fetch > early == 1
+    list(loader)
+    hook.after_train_epoch(runner)
+    assert ds.prepare_data(2) is None  # prefetched for an epoch that never ran
+    hook.after_train(runner)
+    assert 'end of training: 1 samples' in logged[-1]
+    per_report = [int(re.search(r'(?:epoch \d+|end of training): (\d+) samples', m).group(1))
+                  for m in logged if 'bad-input report' in m]
+    assert sum(per_report) == ds.num_skipped_at_fetch
+
+
 # ------------------------------------------------------------------ images
 def _rgb(h=5, w=7, seed=0):
     return np.random.default_rng(seed).integers(0, 256, (h, w, 3), dtype=np.uint8)

@@ -1,7 +1,10 @@
 # UCF101 split 1 as 16-frame 112x112 clips (the paper's f_T input size).
 # Data layout and preparation: mmaction2's tools/data/ucf101/README.md
 # (videos under data/ucf101/videos, lists under data/ucf101/).
-dataset_type = 'VideoDataset'
+# RobustVideoDataset: mmaction2's VideoDataset with the bad-input policy
+# (docs/reliability.md); labels outside [0, num_classes) are bad input.
+dataset_type = 'RobustVideoDataset'
+action_num_classes = 101
 data_root = 'data/ucf101/videos'
 split = 1
 ann_file_train = f'data/ucf101/ucf101_train_split_{split}_videos.txt'
@@ -42,20 +45,23 @@ train_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(type=dataset_type, ann_file=ann_file_train,
-                 data_prefix=dict(video=data_root), pipeline=train_pipeline))
+                 data_prefix=dict(video=data_root), pipeline=train_pipeline,
+                 num_classes=action_num_classes))
 val_dataloader = dict(
     batch_size=8,
     num_workers=8,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(type=dataset_type, ann_file=ann_file_val,
-                 data_prefix=dict(video=data_root), pipeline=val_pipeline, test_mode=True))
+                 data_prefix=dict(video=data_root), pipeline=val_pipeline, test_mode=True,
+                 num_classes=action_num_classes))
 test_dataloader = dict(
     batch_size=1,
     num_workers=8,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(type=dataset_type, ann_file=ann_file_val,
-                 data_prefix=dict(video=data_root), pipeline=test_pipeline, test_mode=True))
+                 data_prefix=dict(video=data_root), pipeline=test_pipeline, test_mode=True,
+                 num_classes=action_num_classes))
 val_evaluator = dict(type='AccMetric')
 test_evaluator = val_evaluator

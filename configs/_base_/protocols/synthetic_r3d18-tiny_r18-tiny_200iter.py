@@ -46,13 +46,14 @@ action = dict(
         sampler=dict(type='DefaultSampler', shuffle=True),
         dataset=dict(type='PrivacyVideoDataset',
                      ann_file=f'{data_root}/annotations/privacy_videos_a_train.json',
-                     data_prefix=dict(video=data_root), pipeline=clip_pipeline_train)),
+                     data_prefix=dict(video=data_root), pipeline=clip_pipeline_train,
+                     num_classes=4)),  # the head's: labels outside are bad input
     val_dataloader=dict(
         batch_size=16, num_workers=2, persistent_workers=True,
         sampler=dict(type='DefaultSampler', shuffle=False),
         dataset=dict(type='PrivacyVideoDataset',
                      ann_file=f'{data_root}/annotations/privacy_videos_a_val.json',
-                     data_prefix=dict(video=data_root), pipeline=clip_pipeline_test,
+                     data_prefix=dict(video=data_root), pipeline=clip_pipeline_test, num_classes=4,
                      test_mode=True)),
     val_evaluator=dict(type='AccMetric'),
     train_cfg=dict(type='IterBasedTrainLoop', max_iters=200),

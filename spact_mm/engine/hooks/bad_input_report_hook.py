@@ -29,7 +29,10 @@ class BadInputReportHook(Hook):
     workers together), as a warning and as the message-hub scalars
     ``train/bad_inputs_skipped`` (total, loading) and
     ``train/bad_inputs_skipped_at_load``. With prefetching, a skip may be
-    counted one epoch late.
+    counted one epoch late; skips made before the first report (mmengine's
+    iteration-based loop starts the workers before ``before_train``) count for
+    epoch 1, and skips after the last report are reported when training ends,
+    so the epochs always add up to the total.
     """
 
     priority = 'LOW'
@@ -43,16 +46,26 @@ class BadInputReportHook(Hook):
 
     def before_train(self, runner) -> None:
         datasets = self._datasets(runner)
-        self._reported = sum(d.num_skipped_at_fetch for d in datasets)
+        # Not the current count: workers that started prefetching before this
+        # hook ran (IterBasedTrainLoop builds its iterator early) skipped for epoch 1.
+        self._reported = 0
         at_load = sum(len(d.skipped_at_load) for d in datasets)
         runner.message_hub.update_scalar('train/bad_inputs_skipped_at_load', float(at_load))
         if at_load:
             runner.logger.warning(f'{at_load} bad annotation lines/files were skipped while '
                                   f'reading the training annotation files (listed above)')
 
-    def _report(self, runner) -> None:
-        self._epoch += 1
+    def _report(self, runner, final: bool = False) -> None:
         total = sum(d.num_skipped_at_fetch for d in self._datasets(runner))
+        if final:
+            if total > self._reported:
+                runner.logger.warning(f'bad-input report, end of training: '
+                                      f'{total - self._reported} samples skipped while '
+                                      f'loading after the last epoch report, {total} in total')
+                self._reported = total
+                runner.message_hub.update_scalar('train/bad_inputs_skipped', float(total))
+            return
+        self._epoch += 1
         new, self._reported = total - self._reported, total
         runner.message_hub.update_scalar('train/bad_inputs_skipped', float(total))
         level = runner.logger.warning if new else runner.logger.info
@@ -68,3 +81,6 @@ class BadInputReportHook(Hook):
     def after_train_epoch(self, runner) -> None:
         if not isinstance(runner.train_loop, IterBasedTrainLoop):
             self._report(runner)
+
+    def after_train(self, runner) -> None:
+        self._report(runner, final=True)
