@@ -13,8 +13,10 @@ def main() -> None:
     parser.add_argument('--work-dir', default='work_dirs/demo')
     parser.add_argument('--data-root', default='data/synthetic')
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--no-audit', action='store_true',
+                        help='skip the quick privacy audit (the privacy verdict)')
     args = parser.parse_args()
-    figures = run_demo(args.work_dir, args.data_root, args.seed)
+    figures = run_demo(args.work_dir, args.data_root, args.seed, audit=not args.no_audit)
     print(format_figures(figures))
     print(f'figures written to {os.path.join(args.work_dir, "figures.json")}')
 

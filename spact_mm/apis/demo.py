@@ -72,13 +72,41 @@ def build_stage_cfg(stage: str, work_root: str, data_root: str, max_iters: Optio
     return cfg
 
 
+#: Protocol config of the demo's privacy verdict (same-dataset, action set A).
+AUDIT_CONFIG = 'protocols/protocol-same_r3d18-tiny_r18-tiny_200iter_synthetic-a-person.py'
+
+
 def _frames_grid(model, batch: dict, path: str, num_clips: int = 4, num_frames: int = 4,
                  scale: int = 3) -> None:
-    """Save a PNG: per clip, a row of raw frames above a row of anonymized frames."""
+    """Save a PNG: per clip, a row of raw frames above a row of anonymized frames (labelled)."""
     from spact_mm.visualization import batch_anonymization_grid, save_grid
 
     save_grid(batch_anonymization_grid(model.data_preprocessor, batch, num_clips, num_frames,
-                                       scale), path)
+                                       scale, labels=('raw', 'f_A(raw)')), path)
+
+
+def privacy_verdict(work_dir: str, data_root: str, checkpoint: str, seed: int = 0,
+                    mode: str = 'quick') -> dict:
+    """The quick privacy audit of raw data and of the demo's f_A: the demo's verdict.
+
+    Fresh attackers (:mod:`spact_mm.evaluation.privacy_audit`) are trained on
+    raw and on f_A's output of the same-dataset protocol's data; the worst case
+    over attackers per attribute group, the fresh f'_T's action top-1 and one
+    sentence are returned (and written under ``{work_dir}/audit/``).
+    """
+    from spact_mm.evaluation.privacy_audit import audit_with_raw
+
+    raw, anon = audit_with_raw(str(config_dir() / AUDIT_CONFIG), checkpoint,
+                               osp.join(work_dir, 'audit'), mode, method='spact', seed=seed,
+                               data_root=data_root)
+    return dict(
+        protocol=anon['protocol'], mode=mode, audit_json=osp.join(work_dir, 'audit', 'spact',
+                                                                  'audit.json'),
+        raw=dict({g: v['cmap'] for g, v in raw['worst_case'].items()},
+                 action_top1=raw.get('action', {}).get('top1')),
+        anonymized=dict({g: v['cmap'] for g, v in anon['worst_case'].items()},
+                        action_top1=anon.get('action', {}).get('top1')),
+        drop_pct=anon.get('drop_pct', {}), verdict=anon['verdict'])
 
 
 def run_demo(work_dir: str = 'work_dirs/demo',
@@ -86,7 +114,8 @@ def run_demo(work_dir: str = 'work_dirs/demo',
              seed: int = 0,
              iters: Optional[Dict[str, int]] = None,
              num_workers: Optional[int] = None,
-             data_kwargs: Optional[dict] = None) -> dict:
+             data_kwargs: Optional[dict] = None,
+             audit: bool = True) -> dict:
     """Run the three stages and return (and write) the demo's figures.
 
     Args:
@@ -96,6 +125,7 @@ def run_demo(work_dir: str = 'work_dirs/demo',
         iters: Optional ``{'stage1': n, ...}`` overriding the configs' max_iters.
         num_workers: Optional dataloader workers override.
         data_kwargs: Extra arguments of ``generate_synthetic_dataset``.
+        audit: Run the quick privacy audit of raw data and of f_A (the verdict).
 
     Returns:
         The figures dict written to ``{work_dir}/figures.json``.
@@ -137,10 +167,29 @@ def run_demo(work_dir: str = 'work_dirs/demo',
     grid = osp.join(work_dir, 'anonymization_grid.png')
     _frames_grid(r3.model, next(iter(r3.val_dataloader)), grid)
     figures['grid_png'] = grid
+    if audit:
+        figures['privacy_audit'] = privacy_verdict(work_dir, data_root,
+                                                   osp.join(work_dir, 'stage3', 'final.pth'),
+                                                   seed)
     figures['seconds'] = round(time.time() - start, 1)
     with open(osp.join(work_dir, 'figures.json'), 'w') as f:
         json.dump(figures, f, indent=2)
     return figures
+
+
+def _verdict_lines(pa: dict) -> list:
+    groups = [g for g in pa['raw'] if g != 'action_top1']
+    return [
+        f"  privacy verdict ({pa['mode']} audit, {pa['protocol']} protocol, fresh attackers "
+        'retrained on each input, worst case over attackers):',
+        *[f"    {g} attributes cMAP: raw {pa['raw'][g]:.1f} -> f_A {pa['anonymized'][g]:.1f}"
+          f"  ({pa['drop_pct'].get(g, 0.):+.0f}% drop)" for g in groups],
+        f"    fresh f'_T action top-1: raw {pa['raw']['action_top1']:.1f} -> f_A "
+        f"{pa['anonymized']['action_top1']:.1f}",
+        f"    {pa['verdict']}",
+        '    (L_B near chance does not mean privacy is removed: only retrained attackers '
+        'measure it.)',
+    ]
 
 
 def format_figures(fig: dict) -> str:
@@ -157,5 +206,6 @@ def format_figures(fig: dict) -> str:
         f"  L_B (val) before minimax: {s2['ssl_loss_val']:.3f}   after minimax: "
         f"{s3['ssl_loss_val']:.3f}   (after {s3['iters']} minimax iters)",
         f"  raw vs anonymized frames: {fig['grid_png']}",
+    ] + (_verdict_lines(fig['privacy_audit']) if 'privacy_audit' in fig else []) + [
         f"  total time: {fig['seconds']:.0f} s",
     ])

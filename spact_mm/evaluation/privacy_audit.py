@@ -589,6 +589,51 @@ def attach_raw(audit: dict, raw: dict) -> dict:
     return audit
 
 
+def load_config(config: str, data_root: Optional[str] = None,
+                cfg_options: Optional[dict] = None) -> Config:
+    """Load a protocol config, apply overrides, point it at ``data_root``, set the scope."""
+    from mmengine.registry import init_default_scope
+
+    import spact_mm  # noqa: F401  (registers everything)
+    from spact_mm.evaluation.protocol import _retarget
+
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    init_default_scope(cfg.get('default_scope', 'spact_mm'))
+    if data_root is not None and cfg.get('data_root'):
+        for task in ('action', 'privacy'):
+            cfg[task] = _retarget(cfg[task].to_dict(), cfg.data_root, data_root)
+        cfg.data_root = data_root
+    return cfg
+
+
+def audit_with_raw(config: str, anonymizer: str, work_dir: str, mode: str = 'quick',
+                   method: Optional[str] = None, seed: int = 0,
+                   data_root: Optional[str] = None, cfg_options: Optional[dict] = None,
+                   progress: bool = True, log=print) -> Tuple[dict, dict]:
+    """Audit raw data and ``anonymizer`` with one decoding of the data.
+
+    Writes ``{work_dir}/raw/`` and ``{work_dir}/{method}/``; the second audit
+    carries the drops from the first.
+
+    Returns:
+        ``(raw audit, anonymizer's audit)``.
+    """
+    cfg = load_config(config, data_root, cfg_options)
+    data = load_protocol_data(cfg, None, progress)
+    raw = run_audit(config, 'raw', osp.join(work_dir, 'raw'), mode, seed=seed,
+                    data_root=data_root, cfg_options=cfg_options, progress=progress, data=data,
+                    log=log)
+    name = method or (anonymizer if not osp.isfile(anonymizer) else
+                      osp.basename(osp.dirname(osp.abspath(anonymizer))) or 'anonymizer')
+    out = run_audit(config, anonymizer, osp.join(work_dir, name), mode, method=name,
+                    raw_audit=osp.join(work_dir, 'raw', 'audit.json'), seed=seed,
+                    data_root=data_root, cfg_options=cfg_options, progress=progress, data=data,
+                    log=log)
+    return raw, out
+
+
 def run_audit(config: str, anonymizer: str, work_dir: str, mode: str = 'quick',
               method: Optional[str] = None, raw_audit: Optional[str] = None,
               seed: int = 0, data_root: Optional[str] = None,
@@ -617,20 +662,8 @@ def run_audit(config: str, anonymizer: str, work_dir: str, mode: str = 'quick',
     Returns:
         The content of ``audit.json``.
     """
-    import spact_mm  # noqa: F401  (registers everything)
-    from spact_mm.evaluation.protocol import _retarget
-
     start = time.time()
-    from mmengine.registry import init_default_scope
-
-    cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    init_default_scope(cfg.get('default_scope', 'spact_mm'))
-    if data_root is not None and cfg.get('data_root'):
-        for task in ('action', 'privacy'):
-            cfg[task] = _retarget(cfg[task].to_dict(), cfg.data_root, data_root)
-        cfg.data_root = data_root
+    cfg = load_config(config, data_root, cfg_options)
     raw = None
     if raw_audit is not None:  # read before any training: fail early
         with open(raw_audit) as f:
@@ -697,6 +730,9 @@ def parse_audit_args(argv: Optional[Sequence[str]] = None):
     parser.add_argument('--mode', choices=('quick', 'full'), default='quick')
     parser.add_argument('--method', help='name in tables')
     parser.add_argument('--raw-audit', help='audit.json of the same protocol with raw')
+    parser.add_argument('--with-raw', action='store_true',
+                        help='also audit raw data (into WORK_DIR/raw, the anonymizer into '
+                        'WORK_DIR/METHOD) with one decoding of the data, for the drops')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--data-root', help="replace the config's data_root")
     parser.add_argument('--no-progress', action='store_true')
@@ -708,6 +744,10 @@ def parse_audit_args(argv: Optional[Sequence[str]] = None):
 def main(argv: Optional[Sequence[str]] = None) -> dict:
     """Run :func:`run_audit` from the command line."""
     args = parse_audit_args(argv)
+    if args.with_raw:
+        return audit_with_raw(args.config, args.anonymizer, args.work_dir, args.mode,
+                              method=args.method, seed=args.seed, data_root=args.data_root,
+                              cfg_options=args.cfg_options, progress=not args.no_progress)[1]
     return run_audit(args.config, args.anonymizer, args.work_dir, mode=args.mode,
                      method=args.method, raw_audit=args.raw_audit, seed=args.seed,
                      data_root=args.data_root, cfg_options=args.cfg_options,

@@ -5,7 +5,7 @@ The demo, :class:`~spact_mm.engine.hooks.AnonymizationVisualizationHook` and
 f_A (Sec. 3.2.1) here. Hand-written: mmengine's and mmaction2's visualizers
 draw labels on single frames, not frame grids of two versions of a clip.
 """
-from typing import Dict, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -61,6 +61,34 @@ def anonymization_grid(raw: torch.Tensor, anonymized: torch.Tensor, num_clips: i
     return img
 
 
+def label_rows(img: np.ndarray, row_height: int, labels: Sequence[str],
+               margin: int = 0) -> np.ndarray:
+    """Add a white left margin naming each row of a grid, cycling through ``labels``.
+
+    Args:
+        img: RGB uint8 grid whose rows are ``row_height`` pixels high.
+        row_height: Height of one row of frames (after scaling).
+        labels: Names of consecutive rows, repeated (e.g. ``('raw', 'anonymized')``).
+        margin: Margin width in pixels; 0 fits the longest label.
+
+    Returns:
+        The labelled grid, ``margin`` pixels wider.
+    """
+    import cv2
+
+    font, scale, thick = cv2.FONT_HERSHEY_SIMPLEX, max(0.3, min(0.5, row_height / 40)), 1
+    if margin <= 0:
+        margin = max(cv2.getTextSize(t, font, scale, thick)[0][0] for t in labels) + 8
+    out = np.full((img.shape[0], img.shape[1] + margin, 3), 255, np.uint8)
+    out[:, margin:] = img
+    for r in range(img.shape[0] // row_height):
+        text = labels[r % len(labels)]
+        (_, th), _ = cv2.getTextSize(text, font, scale, thick)
+        y = r * row_height + (row_height + th) // 2
+        cv2.putText(out, text, (4, y), font, scale, (0, 0, 0), thick, cv2.LINE_AA)
+    return out
+
+
 def raw_and_anonymized(preprocessor, batch: Dict) -> Tuple[torch.Tensor, torch.Tensor]:
     """Run an ``AnonymizerDataPreprocessor`` on a dataloader batch with and without f_A.
 
@@ -75,10 +103,18 @@ def raw_and_anonymized(preprocessor, batch: Dict) -> Tuple[torch.Tensor, torch.T
 
 
 def batch_anonymization_grid(preprocessor, batch: Dict, num_clips: int = 4, num_frames: int = 4,
-                             scale: int = 1) -> np.ndarray:
-    """:func:`anonymization_grid` of a dataloader batch, as the model sees it."""
+                             scale: int = 1, labels: Optional[Sequence[str]] = None
+                             ) -> np.ndarray:
+    """:func:`anonymization_grid` of a dataloader batch, as the model sees it.
+
+    ``labels`` (e.g. ``('raw', 'anonymized')``) adds a margin naming the rows
+    (:func:`label_rows`).
+    """
     raw, anonymized = raw_and_anonymized(preprocessor, batch)
-    return anonymization_grid(raw, anonymized, num_clips, num_frames, scale)
+    grid = anonymization_grid(raw, anonymized, num_clips, num_frames, scale)
+    if labels:
+        grid = label_rows(grid, raw.shape[-2] * scale, labels)
+    return grid
 
 
 def save_grid(img: np.ndarray, path: str) -> str:

@@ -19,12 +19,41 @@ def tiny_data(tmp_path_factory):
     return root
 
 
+def _tiny_audit_settings(mode):
+    from spact_mm.evaluation import attackers as atk
+    from spact_mm.evaluation.privacy_audit import AuditSettings
+
+    fs = atk.FitSettings(4, 8, 1e-3, 2)
+    return AuditSettings(frames_per_clip=2, frame=fs, mobilenet=fs, video=fs, action=fs,
+                         inversion=fs, identity=fs, width=8)
+
+
 @pytest.fixture(scope='module')
 def demo_run(tiny_data, tmp_path_factory):
     work = str(tmp_path_factory.mktemp('demo'))
-    figures = run_demo(work, tiny_data, seed=0, iters=dict(stage1=3, stage2=3, stage3=4),
-                       num_workers=0, data_kwargs=TINY_DATA)
+    with pytest.MonkeyPatch.context() as mp:  # the quick audit, with 4-iteration attackers
+        mp.setattr('spact_mm.evaluation.privacy_audit.audit_settings', _tiny_audit_settings)
+        figures = run_demo(work, tiny_data, seed=0, iters=dict(stage1=3, stage2=3, stage3=4),
+                           num_workers=0, data_kwargs=TINY_DATA)
     return work, figures
+
+
+def test_demo_prints_a_privacy_verdict(demo_run):
+    """Raw and f_A were audited by fresh attackers; figures.json and the summary carry it."""
+    from spact_mm.apis.demo import format_figures
+
+    work, figures = demo_run
+    pa = figures['privacy_audit']
+    for side in ('raw', 'anonymized'):
+        assert set(pa[side]) == {'person', 'scene', 'action_top1'}
+        assert all(0 <= v <= 100 for v in pa[side].values())
+    with open(pa['audit_json']) as f:
+        audit = json.load(f)
+    assert audit['worst_case']['person']['cmap'] == pa['anonymized']['person']
+    assert pa['drop_pct']['person'] == pytest.approx(
+        100 * (pa['raw']['person'] - pa['anonymized']['person']) / pa['raw']['person'])
+    text = format_figures(figures)
+    assert 'privacy verdict' in text and pa['verdict'] in text
 
 
 def test_three_stages_chain_and_report(demo_run):
