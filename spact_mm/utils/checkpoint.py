@@ -50,6 +50,37 @@ def _history_buffer_getstate(self) -> dict:
     return {k: v for k, v in self.__dict__.items() if k != 'statistics_methods'}
 
 
+#: The fields a ``HistoryBuffer`` holds (mmengine 0.10), and their plain types.
+_HISTORY_BUFFER_FIELDS = {'_log_history': np.ndarray, '_count_history': np.ndarray,
+                          'max_length': int}
+
+
+def _history_buffer_setstate(self, state: Any) -> None:
+    """Restore a ``HistoryBuffer`` from plain fields only.
+
+    mmengine's own ``__setstate__`` merges a pickled ``statistics_methods`` into
+    the class-wide (process-wide) table, so a checkpoint could replace how every
+    logged value is reduced. Only the three data fields are admitted here;
+    anything else is refused (the load fails with the file named).
+    """
+    import pickle
+
+    if not isinstance(state, dict):
+        raise pickle.UnpicklingError(f'HistoryBuffer state must be a dict, got '
+                                     f'{type(state).__name__}')
+    for key, value in state.items():
+        want = _HISTORY_BUFFER_FIELDS.get(key)
+        if want is None:
+            raise pickle.UnpicklingError(
+                f'HistoryBuffer field {key!r} is not one of the plain fields '
+                f'{sorted(_HISTORY_BUFFER_FIELDS)}')
+        if not isinstance(value, want) or isinstance(value, bool):
+            raise pickle.UnpicklingError(f'HistoryBuffer field {key!r} must be '
+                                         f'{want.__name__}, got {type(value).__name__}')
+    self._set_default_statistics()
+    self.__dict__.update(state)
+
+
 def register_checkpoint_safe_types() -> None:
     """Extend ``torch.load``'s ``weights_only`` allow-list with mmengine's types.
 
@@ -61,47 +92,101 @@ def register_checkpoint_safe_types() -> None:
     from mmengine.logging import HistoryBuffer
 
     HistoryBuffer.__getstate__ = _history_buffer_getstate
+    HistoryBuffer.__setstate__ = _history_buffer_setstate
     torch.serialization.add_safe_globals(_checkpoint_safe_types())
 
 
 def load_checkpoint_safely(filename: str, map_location: str = 'cpu') -> Dict[str, Any]:
     """Load a checkpoint with ``weights_only=True`` and our allow-list.
 
+    ``weights_only=True`` is passed explicitly, so a user's
+    ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`` cannot turn it off.
+
     Args:
         filename: Path of a ``.pth`` file.
         map_location: Device to map tensors to.
 
     Returns:
-        The loaded object (a dict for mmengine checkpoints).
+        The loaded checkpoint: a dict (mmengine checkpoints, plain state dicts).
 
     Raises:
-        FileNotFoundError: If the file does not exist.
+        FileNotFoundError: If the file does not exist (or no name is given).
         RuntimeError: If the file holds anything outside the allow-list (for
-            example a pickle that would execute code), or is empty, truncated
-            or not a checkpoint at all; the message names the file.
+            example a pickle that would execute code), is empty, truncated or
+            not a torch checkpoint at all, or holds something other than a dict;
+            the message names the file.
     """
     import os
-    import pickle
 
+    if not filename:
+        raise FileNotFoundError(
+            'no checkpoint file name given (empty). If it came from the work dir\'s '
+            '`last_checkpoint` file, that file is empty: delete it, or pass the '
+            'checkpoint with --resume PATH')
     if not os.path.isfile(filename):
         raise FileNotFoundError(f'checkpoint not found: {filename}')
+    with open(filename, 'rb') as f:
+        return load_checkpoint_bytes(f, filename, map_location)
+
+
+def load_checkpoint_bytes(file, source: str, map_location=None) -> Dict[str, Any]:
+    """:func:`load_checkpoint_safely` for an open file or buffer; ``source`` names it."""
+    import pickle
+
     register_checkpoint_safe_types()
     try:
-        return torch.load(filename, map_location=map_location, weights_only=True)
+        checkpoint = torch.load(file, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
-        raise _refusal(filename, e) from e
-    except (EOFError, KeyError, RuntimeError) as e:
+        raise _refusal(source, e, _pickle_imports(file)) from e
+    except (EOFError, KeyError, RuntimeError, ValueError, IndexError, TypeError) as e:
         # torch's own messages for these name no file (e.g. ``EOFError('')`` for
         # an empty file, ``KeyError`` for text, a miniz error for a truncated zip).
-        raise RuntimeError(f'cannot load {filename}: empty, truncated or not a torch '
-                           f'checkpoint ({type(e).__name__}: {e})') from e
+        raise RuntimeError(f'cannot load {source}: empty, truncated or not a torch '
+                           f'checkpoint ({type(e).__name__}: {_without_advice(str(e))})') from e
+    if not isinstance(checkpoint, dict):
+        raise RuntimeError(f'cannot load {source}: it holds a {type(checkpoint).__name__}, '
+                           f'not a checkpoint (a dict with "state_dict", or a state dict)')
+    return checkpoint
 
 
-def _refusal(source: str, err: Exception) -> RuntimeError:
-    detail = str(err)
-    if 'WeightsUnpickler error:' in detail:  # drop torch's advice to use weights_only=False
-        detail = detail.split('WeightsUnpickler error:', 1)[1].split('Check the documentation')[0]
-        detail = ' '.join(detail.split())
+def _without_advice(detail: str) -> str:
+    """torch's message without its advice to load with ``weights_only=False``."""
+    import re
+
+    if 'WeightsUnpickler error:' in detail:
+        detail = detail.split('WeightsUnpickler error:', 1)[1]
+    detail = detail.split('Check the documentation')[0]
+    detail = re.sub(r'[^.]*weights_only[^.]*(False|succeed)[^.]*\.?', '', detail)
+    detail = re.sub(r'[^.]*(trusted source|file an issue)[^.]*[.:]?', '', detail)
+    return ' '.join(detail.split())
+
+
+def _pickle_imports(file) -> bool:
+    """Whether the bytes of ``file`` are a raw pickle that imports or calls objects.
+
+    torch's restricted unpickler rejects pickle protocols >= 4 at their first
+    opcode, so random bytes and a code-running raw pickle get the same message.
+    This walks the opcodes with :mod:`pickletools` (nothing is executed) to tell
+    them apart.
+    """
+    import pickletools
+
+    try:
+        file.seek(0)
+        ops = {op.name for op, _, _ in pickletools.genops(file)}
+    except Exception:  # not a pickle (or a torch zip, whose failures torch names)
+        return False
+    return bool(ops & {'GLOBAL', 'STACK_GLOBAL', 'REDUCE', 'INST', 'OBJ', 'NEWOBJ', 'NEWOBJ_EX'})
+
+
+def _refusal(source: str, err: Exception, imports: bool = False) -> RuntimeError:
+    detail = _without_advice(str(err))
+    if imports and 'global' not in detail.lower():
+        detail = f'a raw pickle that imports or calls objects; torch: {detail}'
+    elif 'global' not in detail.lower() and 'HistoryBuffer' not in detail:
+        # Not a disallowed class or function: bytes that are no pickle torch reads.
+        return RuntimeError(f'cannot load {source}: empty, truncated or not a torch '
+                            f'checkpoint ({detail})')
     return RuntimeError(f'refusing to load {source}: it holds objects outside the checkpoint '
                         f'allow-list, e.g. a pickle that would run code ({detail})')
 
@@ -132,8 +217,9 @@ def safe_load_from_http(filename: str, map_location=None, model_dir=None,
 
     mmengine's ``load_from_http`` calls ``torch.hub.load_state_dict_from_url``,
     whose ``weights_only`` defaults to ``False`` even in torch 2.14: a
-    downloaded pickle would run code. This one downloads the same way (rank 0
-    first, then the others) and loads with ``weights_only=True``.
+    downloaded pickle would run code. This one downloads to the same cache
+    (torch hub's ``checkpoints`` folder, or ``model_dir``; rank 0 first, then
+    the others) and loads the file with :func:`load_checkpoint_bytes`.
 
     Args:
         filename: The URL.
@@ -144,17 +230,21 @@ def safe_load_from_http(filename: str, map_location=None, model_dir=None,
     Returns:
         The loaded checkpoint.
     """
-    import pickle
+    import os
+    import os.path as osp
+    from urllib.parse import urlparse
 
     from mmengine.dist import get_dist_info
 
+    folder = model_dir or osp.join(torch.hub.get_dir(), 'checkpoints')
+    cached = osp.join(folder, osp.basename(urlparse(filename).path))
+
     def fetch():
-        try:
-            return torch.hub.load_state_dict_from_url(
-                filename, model_dir=model_dir, map_location=map_location, progress=progress,
-                weights_only=True)
-        except pickle.UnpicklingError as e:
-            raise _refusal(filename, e) from e
+        os.makedirs(folder, exist_ok=True)
+        if not osp.isfile(cached):
+            torch.hub.download_url_to_file(filename, cached, progress=progress)
+        with open(cached, 'rb') as f:
+            return load_checkpoint_bytes(f, f'{filename} (downloaded to {cached})', map_location)
 
     rank, world_size = get_dist_info()
     checkpoint = fetch() if rank == 0 else None
@@ -165,6 +255,59 @@ def safe_load_from_http(filename: str, map_location=None, model_dir=None,
     return checkpoint
 
 
+def safe_load_from_openmmlab(filename: str, map_location=None) -> Dict[str, Any]:
+    """``open-mmlab://NAME`` / ``openmmlab://NAME`` through the safe loaders.
+
+    Resolves ``NAME`` exactly as mmengine's ``load_from_openmmlab`` does
+    (its model-zoo table, deprecated names, ``MMENGINE_HOME`` for local
+    entries), then loads a URL with :func:`safe_load_from_http` and a local
+    file with :func:`load_checkpoint_safely`. mmengine's own loader calls plain
+    ``torch.load``, which ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`` turns unsafe.
+    """
+    import os.path as osp
+
+    from mmengine.runner import checkpoint as mm_ckpt
+
+    prefix = 'open-mmlab://' if filename.startswith('open-mmlab://') else 'openmmlab://'
+    name = filename[len(prefix):]
+    name = mm_ckpt.get_deprecated_model_names().get(name, name)
+    urls = mm_ckpt.get_external_models()
+    if name not in urls:
+        raise FileNotFoundError(f'{filename}: {name!r} is not in mmengine\'s model zoo table')
+    url = urls[name]
+    if url.startswith(('http://', 'https://')):
+        return safe_load_from_http(url, map_location=map_location)
+    return load_checkpoint_safely(osp.join(mm_ckpt._get_mmengine_home(), url),
+                                  map_location=map_location)
+
+
+def safe_load_from_ceph(filename: str, map_location=None, backend: str = 'petrel'):
+    """``s3://`` / ``petrel://`` through mmengine's file backend, loaded safely."""
+    import io
+
+    from mmengine.fileio import get_file_backend
+
+    data = get_file_backend(filename, backend_args={'backend': backend}).get(filename)
+    with io.BytesIO(data) as buffer:
+        return load_checkpoint_bytes(buffer, filename, map_location)
+
+
+def safe_load_from_pavi(filename: str, map_location=None):
+    """``pavi://`` downloaded as mmengine does, then loaded safely."""
+    import os.path as osp
+    from tempfile import TemporaryDirectory
+
+    try:
+        from pavi import modelcloud
+    except ImportError as e:
+        raise ImportError('Please install pavi to load checkpoint from modelcloud.') from e
+    model = modelcloud.get(filename[len('pavi://'):])
+    with TemporaryDirectory() as tmp_dir:
+        downloaded = osp.join(tmp_dir, model.name)
+        model.download(downloaded)
+        return load_checkpoint_safely(downloaded, map_location=map_location)
+
+
 def register_safe_checkpoint_loaders() -> None:
     """Make every mmengine checkpoint path load with ``weights_only=True``.
 
@@ -173,8 +316,11 @@ def register_safe_checkpoint_loaders() -> None:
     :func:`safe_load_from_http`, and points the module-level names that
     mmengine's other schemes call (``torchvision://``, ``open-mmlab://``,
     ``mmcls://`` go through ``load_from_http``/``load_from_local``) at them.
-    The remaining schemes (``pavi://``, ``s3://``) call ``torch.load`` with its
-    default, ``weights_only=True`` on torch >= 2.6. Called on ``import spact_mm``.
+    ``open-mmlab://``, ``s3://``/``petrel://`` and ``pavi://`` get loaders of their
+    own (:func:`safe_load_from_openmmlab`, ...): mmengine's call plain
+    ``torch.load``, unsafe under ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1``. Every
+    scheme mmengine registers is thus loaded with ``weights_only=True``. Called on
+    ``import spact_mm``.
     """
     from mmengine.runner import checkpoint as mm_ckpt
 
@@ -182,6 +328,12 @@ def register_safe_checkpoint_loaders() -> None:
                                              force=True)
     mm_ckpt.CheckpointLoader.register_scheme(prefixes=('http://', 'https://'),
                                              loader=safe_load_from_http, force=True)
+    mm_ckpt.CheckpointLoader.register_scheme(prefixes=('open-mmlab://', 'openmmlab://'),
+                                             loader=safe_load_from_openmmlab, force=True)
+    mm_ckpt.CheckpointLoader.register_scheme(prefixes=[r'(\S+\:)?s3://', r'(\S+\:)?petrel://'],
+                                             loader=safe_load_from_ceph, force=True)
+    mm_ckpt.CheckpointLoader.register_scheme(prefixes='pavi://', loader=safe_load_from_pavi,
+                                             force=True)
     mm_ckpt.load_from_local = safe_load_from_local
     mm_ckpt.load_from_http = safe_load_from_http
 

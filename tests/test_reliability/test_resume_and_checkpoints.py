@@ -172,3 +172,54 @@ def test_mmengine_checkpoint_hook_would_lose_the_checkpoint(uninterrupted, tmp_p
     assert not osp.exists(osp.join(out, f'iter_{N}.pth'))  # deleted before the write
     with pytest.raises(RuntimeError, match='truncated'):
         load_checkpoint_safely(osp.join(out, f'iter_{N + 2}.pth'))
+
+
+# ------------------------------------------------------------ issue 16, item 13
+def test_failed_final_checkpoint_write_leaves_no_litter_and_is_fsynced(uninterrupted,
+                                                                      monkeypatch):
+    from mmengine.fileio.backends.local_backend import LocalBackend
+
+    from spact_mm.engine.hooks import FinalCheckpointHook
+    from spact_mm.utils import checkpoint as ckpt_utils
+
+    work, _, runner = uninterrupted
+    hook = FinalCheckpointHook(filename='final_test.pth')
+    final = osp.join(work, 'final_test.pth')
+    synced = []
+    real = ckpt_utils.fsync_file
+    monkeypatch.setattr(ckpt_utils, 'fsync_file', lambda p: (synced.append(p), real(p)))
+    hook.after_train(runner)
+    assert synced == [osp.join(work, '.final_test.pth.tmp')]  # flushed before the rename
+    before = sha(final)
+    monkeypatch.setattr(LocalBackend, 'put', half_then_fail)
+    with pytest.raises(OSError, match='No space left'):
+        hook.after_train(runner)
+    monkeypatch.undo()
+    assert sha(final) == before
+    assert not osp.exists(osp.join(work, '.final_test.pth.tmp'))
+
+
+def test_last_checkpoint_has_a_fixed_temporary_name_and_the_usual_mode(tmp_path):
+    from spact_mm.utils import atomic_write_bytes
+
+    target = str(tmp_path / 'last_checkpoint')
+    stale = tmp_path / '.last_checkpoint.tmp'  # what a kill mid-write leaves
+    stale.write_bytes(b'half')
+    atomic_write_bytes(b'/x/iter_2.pth', target)
+    assert sorted(os.listdir(tmp_path)) == ['last_checkpoint']  # the stale file is replaced
+    umask = os.umask(0)
+    os.umask(umask)
+    assert os.stat(target).st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's 0600
+
+
+def test_empty_last_checkpoint_names_the_problem(uninterrupted, tmp_path, tiny_data):
+    import shutil
+
+    work = str(tmp_path / 'empty_last')
+    shutil.copytree(uninterrupted[0], work)
+    open(osp.join(work, 'last_checkpoint'), 'w').close()
+    cfg = minimax_cfg(work, tiny_data, N, osp.join(work, 'r.jsonl'))
+    cfg.resume = True
+    runner = Runner.from_cfg(cfg)
+    with pytest.raises(FileNotFoundError, match='`last_checkpoint` file, that file is empty'):
+        runner.train()

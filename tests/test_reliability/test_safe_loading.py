@@ -1,4 +1,5 @@
 """A checkpoint that would run code is refused on every load path, with a clear error."""
+import os
 import os.path as osp
 import pickle
 
@@ -118,9 +119,80 @@ def test_good_and_broken_checkpoints(tmp_path):
     for name, content, msg in [('empty.pth', b'', 'cannot load'),
                                ('truncated.pth', data[:len(data) // 2], 'cannot load'),
                                ('text.pth', b'hello', 'cannot load'),
-                               ('text2.pth', b'not a checkpoint', 'refusing to load')]:
+                               ('text2.pth', b'not a checkpoint', 'cannot load'),
+                               ('random.pth', os.urandom(4096), 'cannot load')]:
         path = str(tmp_path / name)
         with open(path, 'wb') as f:
             f.write(content)
         with pytest.raises(RuntimeError, match=f'{msg} {path}'):
             _load_checkpoint(path, map_location='cpu')
+
+
+# ------------------------------------------------------------- issue 16, items 9-11
+def test_every_mmengine_scheme_goes_through_the_safe_loaders():
+    schemes = CheckpointLoader._schemes
+    assert {'', 'http://', 'open-mmlab://', 'openmmlab://', 'pavi://', 'torchvision://',
+            'mmcls://'} <= set(schemes)
+    for prefix, loader in schemes.items():
+        if loader.__module__ != 'spact_mm.utils.checkpoint':  # these call ours by name
+            assert prefix in ('modelzoo://', 'torchvision://', 'mmcls://'), prefix
+            from mmengine.runner import checkpoint as mm_ckpt
+
+            assert mm_ckpt.load_from_http.__module__ == 'spact_mm.utils.checkpoint'
+
+
+def test_open_mmlab_name_refused_even_when_torch_is_told_to_load_unsafely(evil, monkeypatch):
+    """A crafted file mapped to ``open-mmlab://evilmodel`` (mmengine's table lists local
+    paths relative to MMENGINE_HOME), with the user's TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1."""
+    from mmengine.runner import checkpoint as mm_ckpt
+
+    monkeypatch.setenv('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')
+    monkeypatch.setattr(mm_ckpt, 'get_external_models', lambda: {'evilmodel': evil})
+    for name in ('open-mmlab://evilmodel', 'openmmlab://evilmodel'):
+        with pytest.raises(RuntimeError, match=f'refusing to load {evil}') as err:
+            _load_checkpoint(name, map_location='cpu')
+        assert 'likely succeed' not in str(err.value)
+    with pytest.raises(RuntimeError, match=f'refusing to load {evil}'):  # local paths too
+        _load_checkpoint(evil, map_location='cpu')
+
+
+def test_code_running_payload_message_has_no_unsafe_advice(evil):
+    with pytest.raises(RuntimeError) as err:
+        _load_checkpoint(evil, map_location='cpu')
+    msg = str(err.value)
+    assert 'refusing to load' in msg and evil in msg
+    assert 'Unsupported global' in msg or 'raw pickle that imports or calls objects' in msg
+    assert 'weights_only' not in msg and 'likely succeed' not in msg
+
+
+def test_history_buffer_may_not_carry_statistics_methods(tmp_path, monkeypatch):
+    """A "plain data" checkpoint whose HistoryBuffer state carries ``statistics_methods``
+    (plain strings: no code, but mmengine's ``__setstate__`` merges it into the
+    process-wide table, and LoggerHook then crashes)."""
+    from mmengine.logging import HistoryBuffer
+
+    buf = HistoryBuffer([1.0, 2.0], [1, 1])
+    table = dict(HistoryBuffer._statistics_methods)
+    assert set(table) == {'min', 'max', 'current', 'mean'}
+    path = str(tmp_path / 'tamper.pth')
+    with monkeypatch.context() as m:
+        m.setattr(HistoryBuffer, '__getstate__',
+                  lambda self: dict(self.__dict__, statistics_methods={'mean': 'gone'}))
+        torch.save({'state_dict': {'w': torch.zeros(1)}, 'message_hub': {'loss': buf}}, path)
+    with pytest.raises(RuntimeError, match=f'{path}.*statistics_methods'):
+        _load_checkpoint(path, map_location='cpu')
+    assert HistoryBuffer._statistics_methods == table  # the global table is untouched
+    # A buffer with only the plain fields still round-trips.
+    good = str(tmp_path / 'good.pth')
+    torch.save({'state_dict': {}, 'message_hub': {'loss': buf}}, good)
+    loaded = _load_checkpoint(good, map_location='cpu')['message_hub']['loss']
+    assert loaded.mean() == 1.5 and HistoryBuffer._statistics_methods == table
+
+
+@pytest.mark.parametrize('content', [[1, 2], 7, torch.zeros(3)])
+def test_a_checkpoint_that_is_not_a_dict_is_named(tmp_path, content):
+    path = str(tmp_path / 'odd.pth')
+    torch.save(content, path)
+    with pytest.raises(RuntimeError, match=f'cannot load {path}: it holds a '
+                                           f'{type(content).__name__}, not a checkpoint'):
+        _load_checkpoint(path, map_location='cpu')

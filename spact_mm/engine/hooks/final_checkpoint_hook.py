@@ -29,11 +29,21 @@ class FinalCheckpointHook(Hook):
         self.filename = filename
 
     def after_train(self, runner) -> None:
+        """Write ``.{filename}.tmp``, fsync it, rename it; a failed write leaves no file."""
+        from spact_mm.utils.checkpoint import fsync_file
+
         tmp = f'.{self.filename}.tmp'
-        # Every rank calls save_checkpoint (it synchronises), only rank 0 writes.
-        runner.save_checkpoint(runner.work_dir, tmp, save_optimizer=False,
-                               save_param_scheduler=False)
+        tmp_path = osp.join(runner.work_dir, tmp)
+        final = osp.join(runner.work_dir, self.filename)
+        try:
+            # Every rank calls save_checkpoint (it synchronises), only rank 0 writes.
+            runner.save_checkpoint(runner.work_dir, tmp, save_optimizer=False,
+                                   save_param_scheduler=False)
+            if is_main_process():
+                fsync_file(tmp_path)
+                os.replace(tmp_path, final)
+        finally:
+            if is_main_process() and osp.lexists(tmp_path):
+                os.remove(tmp_path)  # a failed write: drop the partial file
         if is_main_process():
-            os.replace(osp.join(runner.work_dir, tmp), osp.join(runner.work_dir, self.filename))
-            runner.logger.info(
-                f'final weights saved to {osp.join(runner.work_dir, self.filename)}')
+            runner.logger.info(f'final weights saved to {final}')
