@@ -207,6 +207,7 @@ def train_attribute_network(backbone: dict, x: torch.Tensor, y: torch.Tensor,
                             settings: FitSettings, seed: int, desc: str,
                             progress: bool = True) -> nn.Module:
     """A fresh multi-label attacker (backbone + linear, BCE) trained on normalised ``x``."""
+    torch.manual_seed(seed)  # the initialisation, too, is the seed's
     model = FeatureClassifier(backbone, y.shape[1])
     model, _, _ = fit_network(model, x, y, multilabel_bce, mean_ap, holdout, settings, seed,
                               desc, progress)
@@ -356,9 +357,9 @@ def _unpixels(pixels: np.ndarray, shape: Tuple[int, ...]) -> np.ndarray:
 class ResidualInverter(nn.Module):
     """``x_hat = y + 2 (g(y) - 1/2)`` with g this toolbox's UNet (sigmoid output).
 
-    Starts near the identity (g(y) near 1/2), the natural first guess of an
-    attacker, and can learn any correction in (-1, 1). Clamped to [0, 1] in
-    eval mode.
+    Starts at the identity (g's last 1x1 convolution is zero, so g(y) = 1/2),
+    the natural first guess of an attacker, and can learn any correction in
+    (-1, 1). Clamped to [0, 1] in eval mode.
     """
 
     def __init__(self, width: int = 16) -> None:
@@ -366,6 +367,8 @@ class ResidualInverter(nn.Module):
         from spact_mm.registry import MODELS
 
         self.net = MODELS.build(dict(type='UNetAnonymizer', base_channels=width, num_stages=3))
+        nn.init.zeros_(self.net.out_conv.weight)
+        nn.init.zeros_(self.net.out_conv.bias)
 
     def forward(self, y: torch.Tensor) -> torch.Tensor:  # noqa: D102
         out = y + 2 * (self.net(y) - 0.5)
@@ -384,6 +387,7 @@ def conv_inversion(train_in: torch.Tensor, train_out: torch.Tensor,
     def neg_mse(out, target):
         return -float(F.mse_loss(out, target))
 
+    torch.manual_seed(seed)
     net, _, _ = fit_network(ResidualInverter(width), train_in, train_out, F.mse_loss, neg_mse,
                             holdout, settings, seed, 'inversion (conv)', progress)
     return net

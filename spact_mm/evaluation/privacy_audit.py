@@ -106,19 +106,22 @@ class Split:
         attrs: Multi-hot privacy labels (N, A) over all attributes, or None.
         labels: Action labels (N,), or None.
         identity: Person identities (N,), or None.
+        boxes: Person box of every frame (N, T, 4), ``[x1, y1, x2, y2]`` in the
+            clip's pixels (after resizing), or None.
     """
 
     clips: torch.Tensor
     attrs: Optional[np.ndarray] = None
     labels: Optional[np.ndarray] = None
     identity: Optional[np.ndarray] = None
+    boxes: Optional[np.ndarray] = None
 
     def subset(self, idx: np.ndarray) -> 'Split':
         """The samples at ``idx``."""
         def pick(a):
             return None if a is None else a[idx]
         return Split(self.clips[torch.as_tensor(idx)], pick(self.attrs), pick(self.labels),
-                     pick(self.identity))
+                     pick(self.identity), pick(self.boxes))
 
 
 def _cfg_dict(obj) -> dict:
@@ -136,10 +139,11 @@ def _load_split(ds_cfg: dict, images: bool, to_rgb: bool, progress: bool, desc: 
         ds_cfg['attributes'] = None
     dataset = DATASETS.build(ds_cfg)
     classes = list(dataset.metainfo.get('classes') or [])
-    clips, attrs, labels, ids = [], [], [], []
+    clips, attrs, labels, ids, boxes = [], [], [], [], []
     for i in tqdm(range(len(dataset)), desc=desc, leave=False, disable=not progress):
         info = dataset.get_data_info(i)
-        inputs = dataset[i]['inputs']
+        results, seen = _run_pipeline(dataset, i)
+        inputs = results['inputs']
         if images:
             img = inputs if inputs.dim() == 3 else inputs[0]
             if to_rgb:
@@ -155,9 +159,42 @@ def _load_split(ds_cfg: dict, images: bool, to_rgb: bool, progress: bool, desc: 
             attrs.append(vec)
         labels.append(info.get('label', -1))
         ids.append(info.get('identity', -1))
+        boxes.append(_clip_boxes(info, seen, clip.shape))
     ids_arr = np.asarray(ids)
     return Split(torch.stack(clips), np.stack(attrs) if len(attrs) == len(clips) else None,
-                 np.asarray(labels), None if (ids_arr < 0).all() else ids_arr)
+                 np.asarray(labels), None if (ids_arr < 0).all() else ids_arr,
+                 None if any(b is None for b in boxes) else np.stack(boxes))
+
+
+def _run_pipeline(dataset, i: int) -> Tuple[dict, dict]:
+    """``dataset[i]`` (test mode), also returning the decoded frame indices and source size."""
+    results = copy.deepcopy(dataset.get_data_info(i))
+    seen: dict = {}
+    for transform in dataset.pipeline.transforms:
+        for key in ('frame_inds', 'original_shape', 'ori_shape'):
+            if key not in seen and isinstance(results, dict) and key in results:
+                seen[key] = copy.deepcopy(results[key])
+        results = transform(results)
+        if results is None:
+            raise RuntimeError(f'{dataset.ann_file}: the pipeline dropped sample {i}')
+    return results, seen
+
+
+def _clip_boxes(info: dict, seen: dict, clip_shape: Tuple[int, ...]) -> Optional[np.ndarray]:
+    """The annotated person box of every decoded frame, scaled to the clip's pixels."""
+    ori = seen.get('original_shape') or seen.get('ori_shape')
+    if 'person_boxes' in info and 'frame_inds' in seen:
+        src = np.asarray(info['person_boxes'], np.float64)
+        inds = np.asarray(seen['frame_inds']).reshape(-1)
+        sel = src[np.clip(inds, 0, len(src) - 1)]
+    elif info.get('person_box') is not None:
+        sel = np.asarray([info['person_box']], np.float64)
+    else:
+        return None
+    if ori is None or len(sel) != clip_shape[1]:
+        return None
+    h, w = clip_shape[-2:]
+    return sel * np.array([w / ori[1], h / ori[0], w / ori[1], h / ori[0]])
 
 
 def _groups(metainfo_src: dict, classes: Sequence[str]) -> Dict[str, List[int]]:
@@ -258,10 +295,37 @@ def build_anonymizer(spec: str, anonymizer_cfg: Optional[dict] = None
 # ----------------------------------------------------------------------------
 # The audit
 # ----------------------------------------------------------------------------
+def _frame_index(t: int, per_clip: int) -> np.ndarray:
+    return np.unique(np.linspace(0, t - 1, min(per_clip, t)).round().astype(int))
+
+
+def person_crops(clips: torch.Tensor, boxes: np.ndarray, per_clip: int,
+                 size: Tuple[int, int] = (32, 16)) -> torch.Tensor:
+    """Person-box crops of evenly spaced frames, resized with torchvision's ``roi_align``.
+
+    Args:
+        clips: (N, C, T, H, W) clips.
+        boxes: (N, T, 4) person boxes ``[x1, y1, x2, y2]`` in the clips' pixels.
+        per_clip: Frames per clip (as :func:`_frames`).
+        size: Output (height, width) of a crop.
+
+    Returns:
+        Crops as clips (N, C, k, *size), so that :func:`_frames` applies to them.
+    """
+    from torchvision.ops import roi_align
+
+    idx = _frame_index(clips.shape[2], per_clip)
+    frames, _ = _frames(clips, per_clip)
+    b = torch.as_tensor(boxes[:, idx].reshape(-1, 4), dtype=torch.float32)
+    rois = torch.cat([torch.arange(len(b), dtype=torch.float32)[:, None], b], 1)
+    crops = roi_align(frames.float(), rois, size, spatial_scale=1.0, sampling_ratio=-1,
+                      aligned=True)
+    return crops.reshape(len(clips), len(idx), *crops.shape[1:]).permute(0, 2, 1, 3, 4)
+
+
 def _frames(clips: torch.Tensor, per_clip: int) -> Tuple[torch.Tensor, np.ndarray]:
     """Evenly spaced frames of each clip: (N * k, C, H, W) and the clip index of each."""
-    t = clips.shape[2]
-    idx = np.unique(np.linspace(0, t - 1, min(per_clip, t)).round().astype(int))
+    idx = _frame_index(clips.shape[2], per_clip)
     frames = clips[:, :, idx].permute(0, 2, 1, 3, 4).reshape(-1, *clips.shape[1:2],
                                                             *clips.shape[3:])
     owner = np.repeat(np.arange(len(clips)), len(idx))
@@ -391,8 +455,18 @@ def run_audit_on_data(anonymizer, data: dict, settings: AuditSettings, seed: int
     results['chance'] = {g: float(prevalence[idx].mean() * 100.) for g, idx in groups.items()}
     # re-identification
     if priv_tr.identity is not None and priv_val.identity is not None:
-        results['reid'] = _reid(anon_tr, anon_val, raw_tr, priv_tr.identity, priv_val.identity,
-                                settings, seed, resnet_backbone, progress, log)
+        if priv_tr.boxes is not None and priv_val.boxes is not None:
+            # an attacker who finds the person (here: the annotated boxes) sees their pixels
+            # only; whole frames would be dominated by the background
+            k = settings.frames_per_clip
+            reid_in = [person_crops(c, b, k) for c, b in (
+                (anon_tr, priv_tr.boxes), (anon_val, priv_val.boxes), (raw_tr, priv_tr.boxes))]
+            region = 'person box'
+        else:
+            reid_in, region = [anon_tr, anon_val, raw_tr], 'whole frame'
+        results['reid'] = _reid(*reid_in, priv_tr.identity, priv_val.identity, settings, seed,
+                                resnet_backbone, progress, log)
+        results['reid_region'] = region
     # action top-1 of a fresh f'_T
     results['action'] = _action(anonymizer, data, settings, seed, progress, log)
     return results
@@ -427,6 +501,7 @@ def _reid(anon_tr, anon_val, raw_tr, id_tr, id_val, settings, seed, backbone, pr
         perm = np.random.default_rng([seed, 23]).permutation(len(x))
         hold = perm[:max(1, len(x) // 5)]
         fit = perm[len(hold):]
+        torch.manual_seed(seed + 5)
         model = atk.FeatureClassifier(backbone, len(ids))
         model, _, _ = atk.fit_network(model, x[fit], yy[fit], F.cross_entropy, atk.accuracy,
                                       (x[hold], yy[hold]), settings.identity, seed + 5,
@@ -455,6 +530,7 @@ def _action(anonymizer, data, settings, seed, progress, log) -> dict:
     y_tr = torch.as_tensor(tr.labels).long()
     fit, hold = _holdout_split(len(x_tr), settings.holdout_fraction, seed + 6)
     backbone = data.get('action_backbone') or atk.video_backbone(settings.width)
+    torch.manual_seed(seed + 6)
     model = atk.FeatureClassifier(backbone, num_classes)
     model, _, _ = atk.fit_network(model, x_tr[fit], y_tr[fit], F.cross_entropy, atk.accuracy,
                                   (x_tr[hold], y_tr[hold]), settings.action, seed + 6,
@@ -524,7 +600,9 @@ def format_audit_markdown(audit: dict) -> str:
     for name, r in audit['inversion'].items():
         lines.append(f"| {name} | {r['psnr']:.1f} | {r['ssim']:.3f} |")
     if audit.get('reid'):
-        lines += ['', '| re-identification | gallery | top-1 (%) | mAP (%) | chance top-1 |',
+        lines += ['', f"Re-identification on the {audit.get('reid_region', 'whole frame')}: "
+                  'query = validation clips (anonymized), gallery = training clips.', '',
+                  '| re-identification | gallery | top-1 (%) | mAP (%) | chance top-1 |',
                   '| --- | --- | --- | --- | --- |']
         for name, r in audit['reid'].items():
             for gal, v in r.items():
