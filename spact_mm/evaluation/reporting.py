@@ -2,6 +2,8 @@
 import json
 from typing import Dict, List, Optional, Sequence
 
+import numpy as np
+
 #: Row order of the tables (others follow, sorted).
 METHOD_ORDER = ('raw', 'downsample-2x', 'downsample-4x', 'obf-blackening', 'obf-strongblur',
                 'obf-weakblur', 'obf-blackening-oracle', 'obf-strongblur-oracle',
@@ -121,3 +123,104 @@ def plot_tradeoff(results: Sequence[dict], out: str, privacy: str = 'privacy_cma
     fig.savefig(out)
     plt.close(fig)
     return out
+
+
+# ---------------------------------------------------------------------------
+# Privacy audit tables (issue 11)
+# ---------------------------------------------------------------------------
+def _audit_methods(audits: Sequence[dict]) -> List[str]:
+    methods = []
+    for a in audits:
+        if a['method'] not in methods:
+            methods.append(a['method'])
+    return sorted(methods, key=lambda m: (
+        METHOD_ORDER.index(_key(m)) if _key(m) in METHOD_ORDER else len(METHOD_ORDER),
+        methods.index(m)))
+
+
+def _mean_std(values: Sequence[float], decimals: int = 1) -> str:
+    if not values:
+        return '–'
+    if len(values) == 1:
+        return f'{values[0]:.{decimals}f}'
+    return f'{np.mean(values):.{decimals}f} ± {np.std(values):.{decimals}f}'
+
+
+def _drop(audit: dict, key: str) -> Optional[float]:
+    return audit.get('drop_pct', {}).get(key)
+
+
+def format_audit_table(audits: Sequence[dict]) -> str:
+    """One row per method, per protocol the audit's headline figures.
+
+    Columns: worst-case person and scene cMAP (with the relative drop from
+    raw), fresh f'_T action top-1, conv-inversion PSNR and person
+    re-identification top-1 (learned embedding, anonymized / raw gallery).
+    Several seeds of one (method, protocol) are shown as mean ± std.
+    """
+    protocols = _order({a['protocol'] for a in audits}, PROTOCOL_ORDER)
+    cells = {}
+    for a in audits:
+        cells.setdefault((a['method'], a['protocol']), []).append(a)
+    head = ['Method']
+    for p in protocols:
+        head += [f'{p}: person cMAP ↓', f'{p}: scene cMAP ↓', f'{p}: action top-1 ↑',
+                 f'{p}: inversion PSNR', f'{p}: re-id top-1 (anon / raw gallery)']
+    lines = ['| ' + ' | '.join(head) + ' |', '|' + ' --- |' * len(head)]
+    for m in _audit_methods(audits):
+        row = [m]
+        for p in protocols:
+            group = cells.get((m, p), [])
+            if not group:
+                row += ['–'] * 5
+                continue
+            for g in ('person', 'scene'):
+                vals = [a['worst_case'][g]['cmap'] for a in group if g in a['worst_case']]
+                cell = _mean_std(vals)
+                drops = [d for d in (_drop(a, g) for a in group) if d is not None]
+                if drops and _key(m) != 'raw':
+                    d = float(np.mean(drops))
+                    cell += f' ↓{d:.0f}%' if d >= 0 else f' ↑{-d:.0f}%'
+                row.append(cell)
+            row.append(_mean_std([a['action']['top1'] for a in group if a.get('action')]))
+            row.append(_mean_std([a['inversion']['conv']['psnr'] for a in group
+                                  if 'conv' in a.get('inversion', {})]))
+            reid = [a['reid']['resnet18-identity'] for a in group
+                    if 'resnet18-identity' in a.get('reid', {})]
+            row.append(f"{_mean_std([r['anonymized_gallery']['top1'] for r in reid])} / "
+                       f"{_mean_std([r['raw_gallery']['top1'] for r in reid])}" if reid else '–')
+        lines.append('| ' + ' | '.join(row) + ' |')
+    return '\n'.join(lines) + '\n'
+
+
+def format_attacker_table(audits: Sequence[dict], protocol: str) -> str:
+    """Per method (one protocol), every attacker family's person / scene cMAP."""
+    sel = [a for a in audits if a['protocol'] == protocol]
+    if not sel:
+        raise ValueError(f'no audit of protocol {protocol!r}')
+    attackers = list(sel[0]['attackers'])
+    head = ['Method'] + attackers + ['worst case']
+    lines = [f'Person / scene cMAP (%) of each fresh attacker, {protocol} protocol.', '',
+             '| ' + ' | '.join(head) + ' |', '|' + ' --- |' * len(head)]
+    for m in _audit_methods(sel):
+        group = [a for a in sel if a['method'] == m]
+        row = [m]
+        for name in attackers + ['worst case']:
+            def pick(a, g, n=name):
+                if n == 'worst case':
+                    return a['worst_case'][g]['cmap']
+                return a['attackers'][n]['cmap'][g]
+            row.append(' / '.join(f"{np.mean([pick(a, g) for a in group]):.1f}"
+                                  for g in ('person', 'scene')))
+        lines.append('| ' + ' | '.join(row) + ' |')
+    return '\n'.join(lines) + '\n'
+
+
+def audit_as_results(audit: dict, group: str) -> dict:
+    """An audit in the shape :func:`plot_tradeoff` reads: worst-case cMAP vs action top-1."""
+    metrics = dict(privacy_cmap=audit['worst_case'][group]['cmap'])
+    if audit.get('action'):
+        metrics['action_top1'] = audit['action']['top1']
+    return dict(method=audit['method'], protocol=audit['protocol'],
+                dataset=f"{audit.get('dataset')}, worst case over attackers, {group}",
+                metrics=metrics)

@@ -259,3 +259,34 @@ def test_quick_audit_end_to_end_writes_audit_json(tmp_path):
     assert saved['verdict'] == out['verdict'] and saved['verdict']
     assert (tmp_path / 'ds' / 'audit.png').stat().st_size > 1000
     assert '| **worst case**' in (tmp_path / 'ds' / 'audit.md').read_text()
+
+
+def _fake_audit(method, seed, person, scene, top1, protocol='same-dataset'):
+    return dict(method=method, protocol=protocol, seed=seed, dataset='synthetic',
+                worst_case=dict(person=dict(cmap=person), scene=dict(cmap=scene)),
+                attackers=dict(resnet18=dict(cmap=dict(person=person - 1, scene=scene - 1))),
+                action=dict(top1=top1), inversion=dict(conv=dict(psnr=20., ssim=.5)),
+                drop_pct=dict(person=(90. - person) / 90. * 100, scene=(80. - scene) / 80. * 100))
+
+
+def test_audit_tables_average_seeds_and_show_drops(tmp_path):
+    from spact_mm.evaluation.reporting import (
+        audit_as_results,
+        format_attacker_table,
+        format_audit_table,
+        plot_tradeoff,
+    )
+
+    audits = [_fake_audit('raw', 0, 90., 80., 70.),
+              _fake_audit('spact', 0, 60., 40., 68.), _fake_audit('spact', 1, 66., 48., 66.)]
+    table = format_audit_table(audits)
+    spact_row = next(line for line in table.splitlines() if line.startswith('| spact'))
+    assert '63.0 ± 3.0' in spact_row and '44.0 ± 4.0' in spact_row and '67.0 ± 1.0' in spact_row
+    assert f'↓{(90 - 63) / 90 * 100:.0f}%' in spact_row  # mean of the two seeds' drops
+    attackers = format_attacker_table(audits, 'same-dataset')
+    assert '62.0 / 43.0' in attackers  # resnet18, mean over seeds
+    with pytest.raises(ValueError, match='novel'):
+        format_attacker_table(audits, 'novel')
+    out = plot_tradeoff([audit_as_results(a, 'person') for a in audits[:2]],
+                        str(tmp_path / 'p.png'))
+    assert (tmp_path / 'p.png').stat().st_size > 1000 and out.endswith('p.png')

@@ -41,6 +41,9 @@ case " ${METHODS:-spact-600 supervised-600} " in *" supervised-600 "*)
       --work-dir "$WORK/supervised-600" \
       --cfg-options load_from="$WORK/spact/stage2/final.pth" "${LONG[@]}" ;; esac
 
+# TRAIN_ONLY=1 stops here: the learned anonymizers for tools/analysis_tools/synthetic_audit.sh.
+[ "${TRAIN_ONLY:-0}" = 1 ] && exit 0
+
 # 2. Every method under the three protocols; raw first (the drops need it).
 # Override with METHODS="raw spact ..." to run a subset (raw must come first).
 METHODS=${METHODS:-"raw downsample-2x downsample-4x obf-blackening obf-strongblur obf-weakblur \
