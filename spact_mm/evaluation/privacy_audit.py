@@ -611,6 +611,8 @@ def format_audit_markdown(audit: dict) -> str:
     if audit.get('action'):
         lines += ['', f"Fresh f'_T action top-1: {audit['action']['top1']:.1f}"]
     lines += ['', audit.get('verdict', ''), '']
+    if audit.get('caveat'):
+        lines += [f"**Caveat:** {audit['caveat']}.", '']
     return '\n'.join(lines)
 
 
@@ -768,6 +770,12 @@ def run_audit(config: str, anonymizer: str, work_dir: str, mode: str = 'quick',
                                   action_train=len(data['action']['train'].clips),
                                   action_val=len(data['action']['val'].clips)),
                  **figures)
+    from spact_mm.models.anonymizers.clip_utils import is_clip_level
+
+    if is_clip_level(f_a) and data['privacy']['train'].clips.shape[2] == 1:
+        audit['caveat'] = ('clip-level anonymizer on still images: it sees one-frame clips, so '
+                           'these privacy figures say nothing about its output on videos')
+        log(f"  WARNING: {audit['caveat']}")
     if raw is not None:
         audit['raw_audit'] = raw_audit
         attach_raw(audit, raw)

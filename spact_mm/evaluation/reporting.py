@@ -167,6 +167,7 @@ def format_audit_table(audits: Sequence[dict]) -> str:
         head += [f'{p}: person cMAP ↓', f'{p}: scene cMAP ↓', f'{p}: action top-1 ↑',
                  f'{p}: inversion PSNR', f'{p}: re-id top-1 (anon / raw gallery)']
     lines = ['| ' + ' | '.join(head) + ' |', '|' + ' --- |' * len(head)]
+    caveat = False
     for m in _audit_methods(audits):
         row = [m]
         for p in protocols:
@@ -174,6 +175,8 @@ def format_audit_table(audits: Sequence[dict]) -> str:
             if not group:
                 row += ['–'] * 5
                 continue
+            flag = ' †' if any(a.get('caveat') for a in group) else ''
+            caveat = caveat or bool(flag)
             for g in ('person', 'scene'):
                 vals = [a['worst_case'][g]['cmap'] for a in group if g in a['worst_case']]
                 cell = _mean_std(vals)
@@ -181,7 +184,7 @@ def format_audit_table(audits: Sequence[dict]) -> str:
                 if drops and _key(m) != 'raw':
                     d = float(np.mean(drops))
                     cell += f' ↓{d:.0f}%' if d >= 0 else f' ↑{-d:.0f}%'
-                row.append(cell)
+                row.append(cell + flag)
             row.append(_mean_std([a['action']['top1'] for a in group if a.get('action')]))
             row.append(_mean_std([a['inversion']['conv']['psnr'] for a in group
                                   if 'conv' in a.get('inversion', {})]))
@@ -190,6 +193,9 @@ def format_audit_table(audits: Sequence[dict]) -> str:
             row.append(f"{_mean_std([r['anonymized_gallery']['top1'] for r in reid])} / "
                        f"{_mean_std([r['raw_gallery']['top1'] for r in reid])}" if reid else '–')
         lines.append('| ' + ' | '.join(row) + ' |')
+    if caveat:
+        lines += ['', '† a clip-level anonymizer audited on still images (one-frame clips): '
+                  'these privacy figures say nothing about its output on videos.']
     return '\n'.join(lines) + '\n'
 
 
