@@ -70,7 +70,7 @@ setup(
     include_package_data=True,
     python_requires='>=3.9',
     install_requires=[
-        'numpy<2', 'mmengine==0.10.7', 'mmcv-lite==2.0.1', 'mmaction2==1.1.0',
+        'numpy<2', 'mmengine==0.10.7', 'mmcv-lite==2.0.1', 'mmaction2>=1.1.0,<2',
         'mmpretrain==1.2.0', 'decord==0.6.0', 'torch', 'torchvision'
     ],
     license='Apache License 2.0',

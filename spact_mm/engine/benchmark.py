@@ -41,10 +41,12 @@ def random_batch(n: int, t: int, size: int, num_classes: int, seed: int = 0) -> 
     """A dataloader-style batch of random uint8 NCTHW clips with labels."""
     from mmaction.structures import ActionDataSample
 
+    from spact_mm.utils.compat import set_gt_label
+
     gen = torch.Generator().manual_seed(seed)
     inputs = [torch.randint(0, 256, (1, 3, t, size, size), generator=gen, dtype=torch.uint8)
               for _ in range(n)]
-    samples = [ActionDataSample().set_gt_labels(torch.tensor([i % num_classes]))
+    samples = [set_gt_label(ActionDataSample(), torch.tensor([i % num_classes]))
                for i in range(n)]
     return dict(inputs=inputs, data_samples=samples)
 

@@ -13,6 +13,8 @@ from mmaction.registry import DATASETS
 from mmaction.structures import ActionDataSample
 from mmengine.dataset import BaseDataset
 
+from spact_mm.utils.compat import set_gt_label
+
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 train_api = importlib.import_module('spact_mm.apis.train')  # the module, not the function
 
@@ -168,7 +170,7 @@ class TinyClipDataset(BaseDataset):
     def __getitem__(self, idx: int) -> dict:
         generator = torch.Generator().manual_seed(idx)
         clip = torch.randint(0, 256, (1, 3, 4, 16, 16), dtype=torch.uint8, generator=generator)
-        sample = ActionDataSample().set_gt_labels(self.get_data_info(idx)['label'])
+        sample = set_gt_label(ActionDataSample(), self.get_data_info(idx)['label'])
         return dict(inputs=clip, data_samples=sample)
 
 

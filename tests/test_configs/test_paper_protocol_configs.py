@@ -26,6 +26,7 @@ from spact_mm.datasets import (
 )
 from spact_mm.evaluation.protocol import build_task_cfg, resolve_anonymizer
 from spact_mm.registry import DATASETS, MODELS
+from spact_mm.utils.compat import set_gt_label
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = ROOT / 'configs' / 'protocols'
@@ -220,7 +221,6 @@ def test_p_hvu_models_loss_and_driver_metric_keys(tmp_path):
     evaluation step on tiny inputs, and the metric keys the driver reads exist."""
     from mmaction.structures import ActionDataSample
     from mmengine.evaluator import Evaluator
-    from mmengine.structures import LabelData
     from mmpretrain.structures import DataSample
 
     torch.manual_seed(0)
@@ -240,9 +240,7 @@ def test_p_hvu_models_loss_and_driver_metric_keys(tmp_path):
     labels[1, 3] = 1.
     samples = []
     for y in labels:
-        s = ActionDataSample()
-        s.gt_labels = LabelData(item=y)
-        samples.append(s)
+        samples.append(set_gt_label(ActionDataSample(), y))
     batch = dict(inputs=[torch.randint(0, 256, (1, 3, 8, 32, 32), dtype=torch.uint8)
                          for _ in range(2)], data_samples=samples)
     data = model.data_preprocessor(copy.deepcopy(batch), True)

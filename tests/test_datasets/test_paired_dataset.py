@@ -18,6 +18,7 @@ from PIL import Image
 from spact_mm.datasets import ActionPrivacyPairDataset, EpochPairingSampler, pair_index
 from spact_mm.datasets.synthetic import PRIVACY_ATTRIBUTES, generate_synthetic_dataset
 from spact_mm.registry import DATASETS, MODELS
+from spact_mm.utils.compat import get_gt_label
 
 PERSON = ['skin_dark', 'shirt_red', 'hat', 'trousers_dark']
 
@@ -96,7 +97,7 @@ def test_length_pairing_label_and_rgb_image(root):
         out = ds[idx]
         j = ds.privacy_index(idx)
         assert out['inputs'].shape == (1, 3, 4, 32, 32)
-        assert int(out['data_samples'].gt_labels.item) == actions[idx % n]
+        assert int(get_gt_label(out['data_samples'])) == actions[idx % n]
         aux = out['aux_inputs']
         assert aux.dtype == torch.uint8 and aux.shape == (1, 3, 32, 32)
         # the image, read independently with PIL, in RGB order

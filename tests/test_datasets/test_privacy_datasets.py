@@ -6,6 +6,7 @@ from mmengine.dataset import Compose
 
 from spact_mm.datasets import MultiLabelSubsetDataset, PrivacyVideoDataset
 from spact_mm.datasets.synthetic import PRIVACY_ATTRIBUTES, generate_synthetic_dataset
+from spact_mm.utils.compat import get_gt_label
 
 SCENE = ['outdoor', 'tree', 'car', 'lamp']
 
@@ -75,7 +76,7 @@ def test_pack_privacy_and_oracle_obfuscation(root):
     out = ds[0]
     sample = out['data_samples']
     torch.testing.assert_close(sample.privacy_label, torch.as_tensor(info['privacy_label']))
-    assert int(sample.gt_labels.item) == info['label']
+    assert int(get_gt_label(sample)) == info['label']
     # every frame's own ground-truth box is black, and the rest of the frame is not
     raw = Compose([dict(type='DecordInit'),
                    dict(type='SampleFrames', clip_len=4, frame_interval=3, num_clips=1,

@@ -12,6 +12,7 @@ from spact_mm.evaluation import (
     classwise_f1,
     classwise_map,
 )
+from spact_mm.utils.compat import set_gt_label
 
 
 def _arrays(n=60, c=5, seed=0):
@@ -62,7 +63,7 @@ def test_metric_reads_mmpretrain_and_mmaction_samples():
                 ds = DataSample().set_gt_label(np.flatnonzero(t).tolist())
                 ds.set_pred_score(torch.tensor(s, dtype=torch.float32))
             else:  # multi-hot float label, as mmaction2 VideoDataset(multi_class=True)
-                ds = ActionDataSample().set_gt_labels(torch.tensor(t, dtype=torch.float32))
+                ds = set_gt_label(ActionDataSample(), torch.tensor(t, dtype=torch.float32))
                 ds.set_pred_score(torch.tensor(s, dtype=torch.float32))
             samples.append(ds.to_dict())
         metric.process({}, samples)

@@ -20,6 +20,7 @@ from spact_mm.models.anonymizers import (
 )
 from spact_mm.models.heads import BDQPrivacyHead
 from spact_mm.registry import MODELS
+from spact_mm.utils.compat import set_gt_label
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = ROOT / 'configs/bdq'
@@ -248,7 +249,7 @@ def _head(**kw) -> BDQPrivacyHead:
 def _samples(labels):
     out = []
     for y in labels:
-        s = ActionDataSample().set_gt_labels(torch.tensor([0]))
+        s = set_gt_label(ActionDataSample(), torch.tensor([0]))
         s.set_field(torch.as_tensor(y, dtype=torch.float32), 'privacy_label')
         out.append(s)
     return out

@@ -15,6 +15,7 @@ from mmengine.config import Config
 
 from spact_mm.models.heads import SupervisedPrivacyHead
 from spact_mm.registry import MODELS
+from spact_mm.utils.compat import set_gt_label
 
 ROOT = Path(__file__).resolve().parents[2]
 BACKBONE = dict(type='mmpretrain.ResNet', depth=18, base_channels=8, stem_channels=8)
@@ -31,7 +32,7 @@ def _samples(n: int, seed: int = 0):
     g = torch.Generator().manual_seed(seed)
     out = []
     for _ in range(n):
-        s = ActionDataSample().set_gt_labels(torch.tensor([0]))
+        s = set_gt_label(ActionDataSample(), torch.tensor([0]))
         s.set_field((torch.rand(3, generator=g) < 0.5).float(), 'aux_privacy_label')
         out.append(s)
     return out

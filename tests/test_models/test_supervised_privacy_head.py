@@ -9,6 +9,7 @@ from mmaction.structures import ActionDataSample
 
 from spact_mm.models.heads import SupervisedPrivacyHead
 from spact_mm.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
+from spact_mm.utils.compat import set_gt_label
 
 BACKBONE = dict(type='mmpretrain.ResNet', depth=18, base_channels=8, stem_channels=8)
 
@@ -22,7 +23,7 @@ def _samples(n, seed=0):
     g = torch.Generator().manual_seed(seed)
     out = []
     for _ in range(n):
-        s = ActionDataSample().set_gt_labels(torch.tensor([0]))
+        s = set_gt_label(ActionDataSample(), torch.tensor([0]))
         s.set_field((torch.rand(3, generator=g) < 0.5).float(), 'privacy_label')
         out.append(s)
     return out

@@ -20,6 +20,7 @@ from spact_mm.datasets import (
 )
 from spact_mm.datasets.image_loading import decode_image
 from spact_mm.datasets.synthetic import write_video
+from spact_mm.utils.compat import get_gt_label
 
 PIPELINE = [
     dict(type='DecordInit'),
@@ -120,7 +121,7 @@ def test_skip_mode_logs_counts_and_keeps_every_good_item(videos):
     # Fetch-time skips happen inside dataloader workers and are counted across them.
     loader = DataLoader(ds, batch_size=1, num_workers=2, collate_fn=pseudo_collate,
                         shuffle=False)
-    got = [int(b['data_samples'][0].gt_labels.item) for b in loader]
+    got = [int(get_gt_label(b['data_samples'][0])) for b in loader]
     assert len(got) == len(ds) and set(got) <= {1, 2}  # replaced by good samples
     # Each bad item is hit once in order; mmengine's random re-fetch may hit one again.
     assert ds.num_skipped_at_fetch >= len(FETCH_TIME)

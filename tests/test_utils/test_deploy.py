@@ -14,6 +14,7 @@ from mmengine.config import Config
 from spact_mm.apis import build_test_cfg, parse_test_args
 from spact_mm.models.anonymizers import UNetAnonymizer
 from spact_mm.models.data_preprocessors import AnonymizerDataPreprocessor
+from spact_mm.utils.compat import get_pred_score
 from spact_mm.utils.deploy import deploy_anonymizer_main, put_anonymizer_in_front
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,9 +74,9 @@ def test_recognizer_sees_fa_output(zoo_cfg, shape, fa_ckpt):
         y = unet(frames)
     batch = lambda inp: dict(inputs=[inp], data_samples=[ActionDataSample()])  # noqa: E731
     with torch.no_grad():
-        got = model.test_step(batch(x))[0].pred_scores.item
-        want = plain.test_step(batch(y.detach() * 255.))[0].pred_scores.item
-        raw = plain.test_step(batch(x))[0].pred_scores.item
+        got = get_pred_score(model.test_step(batch(x))[0])
+        want = get_pred_score(plain.test_step(batch(y.detach() * 255.))[0])
+        raw = get_pred_score(plain.test_step(batch(x))[0])
     torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-6)
     assert (got - raw).abs().max() > 1e-4  # and f_A did change what the recognizer saw
 
@@ -100,9 +101,9 @@ def test_inference_api_and_test_tool_on_written_config(fa_ckpt, tmp_path):
     result = inference_recognizer(model, video)
     with model.data_preprocessor.bypassed():
         raw = inference_recognizer(model, video)
-    assert result.pred_scores.item.shape == (400, )
-    assert torch.isfinite(result.pred_scores.item).all()
-    assert (result.pred_scores.item - raw.pred_scores.item).abs().max() > 1e-5
+    assert get_pred_score(result).shape == (400, )
+    assert torch.isfinite(get_pred_score(result)).all()
+    assert (get_pred_score(result) - get_pred_score(raw)).abs().max() > 1e-5
 
     test_cfg = build_test_cfg(parse_test_args([out, 'tsn.pth', '--work-dir', str(tmp_path)]))
     assert test_cfg.load_from == 'tsn.pth'
@@ -157,10 +158,10 @@ def test_test_tool_evaluates_deployed_recognizer_on_anonymized_clips(fa_ckpt, tm
 
     first_video = str(data / ann.read_text().split()[0])
     reference = init(copy.deepcopy(cfg), str(tmp_path / 'tsn.pth'), device='cpu')
-    expected = inference_recognizer(reference, first_video).pred_scores.item
+    expected = get_pred_score(inference_recognizer(reference, first_video))
     with reference.data_preprocessor.bypassed():
-        raw = inference_recognizer(reference, first_video).pred_scores.item
-    got = torch.as_tensor(preds[0]['pred_scores']['item'])
+        raw = get_pred_score(inference_recognizer(reference, first_video))
+    got = torch.as_tensor(get_pred_score(preds[0]))
     torch.testing.assert_close(got, expected, rtol=1e-4,
                                atol=1e-6)
     assert (got - raw).abs().max() > 1e-5
