@@ -78,6 +78,8 @@ def init_anonymizer(config: Union[str, Path, Config],
     pre_cfg = copy.deepcopy(pre_cfg.to_dict() if hasattr(pre_cfg, 'to_dict') else dict(pre_cfg))
     pre_cfg.pop('_scope_', None)
     pre_cfg['type'] = 'AnonymizerDataPreprocessor'
+    for key in ('ssl_views', 'temporal_consistency'):  # training-only options of subclasses
+        pre_cfg.pop(key, None)
     pre_cfg.update(frozen=True, return_raw=False)
     if checkpoint is not None:
         pre_cfg['checkpoint'] = checkpoint

@@ -98,6 +98,17 @@ class MinimaxOptimWrapper(OptimWrapperDict):
             unchanged; no dropout), as the authors' released loop does (step 1:
             f_T and f_B; step 2: f_A). ``False`` (default): every branch in
             train mode in both steps, as Eq. 7-9 read. See :func:`eval_modules`.
+        privacy_restart_interval: Restart f_B every this many iterations
+            (``0``: never), as the "model restarting" of Wu et al. [41]: at
+            iteration ``j * interval`` (j >= 1) every parameter and buffer of
+            the privacy branch is re-initialised (``reset_parameters`` of each
+            submodule) and its optimiser's state (Adam moments) is cleared.
+            f_A then faces a fresh adversary that has not co-adapted to it,
+            instead of the one f_B it learned to fool (issue 12). See
+            :meth:`restart_privacy_branch`.
+        privacy_restart_warmup: Iterations after each restart that run step 2
+            only (f_T and the fresh f_B learn, f_A waits), so that f_A's next
+            update is against a trained adversary, not a random one.
         **optim_wrappers: ``OptimWrapper`` or ``AmpOptimWrapper`` per branch
             (keys ``anonymizer``, ``recognizer``, ``privacy``).
     """
@@ -109,6 +120,8 @@ class MinimaxOptimWrapper(OptimWrapperDict):
                  channels_last: bool = False,
                  max_nonfinite_in_row: int = 5,
                  frozen_branches_eval: bool = False,
+                 privacy_restart_interval: int = 0,
+                 privacy_restart_warmup: int = 0,
                  **optim_wrappers: OptimWrapper) -> None:
         unknown = set(optim_wrappers) - set(BRANCHES)
         if unknown:
@@ -154,6 +167,17 @@ class MinimaxOptimWrapper(OptimWrapperDict):
         self._branch_modules: Dict[str, List[nn.Module]] = {}
         self.frozen_branches_eval = bool(frozen_branches_eval)
         self.nonfinite_guard = NonFiniteGuard(max_nonfinite_in_row)
+        if privacy_restart_interval < 0 or privacy_restart_warmup < 0:
+            raise ValueError('privacy_restart_interval and privacy_restart_warmup must be >= 0')
+        if privacy_restart_interval and 'privacy' not in optim_wrappers:
+            raise ValueError('privacy_restart_interval > 0 needs a `privacy` optimiser')
+        if privacy_restart_interval and privacy_restart_warmup >= privacy_restart_interval:
+            raise ValueError('privacy_restart_warmup must be smaller than '
+                             'privacy_restart_interval (or f_A is never updated)')
+        self.privacy_restart_interval = int(privacy_restart_interval)
+        self.privacy_restart_warmup = int(privacy_restart_warmup)
+        self.privacy_restarts = 0  # restarts done, for the log
+        self._restarted_at = -1
 
     # ---------------------------------------------- non-finite guard counters
     @property
@@ -186,6 +210,9 @@ class MinimaxOptimWrapper(OptimWrapperDict):
     @property
     def phase(self) -> str:
         """``'anonymizer'`` (step 1) or ``'adversary'`` (step 2) for this iteration."""
+        k = self.privacy_restart_interval
+        if k and self.minimax_iter >= k and self.minimax_iter % k < self.privacy_restart_warmup:
+            return 'adversary'  # the fresh f_B's warm-up after a restart
         step = self.minimax_iter // self.accumulative_counts
         pos = step % (self.anonymizer_steps + self.adversary_steps)
         return 'anonymizer' if pos < self.anonymizer_steps else 'adversary'
@@ -206,6 +233,37 @@ class MinimaxOptimWrapper(OptimWrapperDict):
         self._branch_modules = {k: list(v) for k, v in branch_modules.items()}
         self._branch_params = {k: list(nn.ModuleList(v).parameters())
                                for k, v in self._branch_modules.items()}
+
+    def restart_privacy_branch(self) -> None:
+        """Re-initialise f_B and clear its optimiser's state (Wu et al. [41], restarting).
+
+        Every submodule of the privacy branch with a ``reset_parameters``
+        method (convolutions, linear layers, batch norms, whose running
+        statistics are reset too) draws fresh weights from PyTorch's default
+        initialisation, from the global random generator (seeded by
+        mmengine's ``randomness``); the ``privacy`` optimiser forgets its
+        moments. Buffers of other kinds (e.g. a MoCo queue) are not reset.
+        """
+        if not self._branch_modules.get('privacy'):
+            raise RuntimeError('privacy_restart_interval needs the branch modules: build the '
+                               'wrapper with MinimaxOptimWrapperConstructor')
+        for top in self._branch_modules['privacy']:
+            for m in top.modules():
+                if hasattr(m, 'reset_parameters'):
+                    m.reset_parameters()
+        self.optim_wrappers['privacy'].optimizer.state.clear()
+        self.privacy_restarts += 1
+
+    def _maybe_restart(self) -> None:
+        k = self.privacy_restart_interval
+        it = self.minimax_iter
+        if k and it > 0 and it % k == 0 and self._restarted_at != it:
+            self.restart_privacy_branch()
+            self._restarted_at = it
+            from mmengine.logging import print_log
+
+            print_log(f'minimax iteration {it}: f_B restarted (restart {self.privacy_restarts})',
+                      logger='current')
 
     def _set_requires_grad(self, model: nn.Module) -> None:
         active = set(self.active_branches)
@@ -261,6 +319,7 @@ class MinimaxOptimWrapper(OptimWrapperDict):
         """
         if self.channels_last and not self._channels_last_done:
             self._to_channels_last(model)
+        self._maybe_restart()
         self.nonfinite_guard.snapshot(model)  # BN statistics, restored if the step is skipped
         self._set_requires_grad(model)
         self.message_hub.update_scalar('train/minimax_step', 1. if self.phase == 'anonymizer'
@@ -365,6 +424,7 @@ class MinimaxOptimWrapper(OptimWrapperDict):
         non-finite guard's counters (so a resumed run keeps counting)."""
         state = super().state_dict()
         state['minimax'] = dict(minimax_iter=self.minimax_iter,
+                                privacy_restarts=self.privacy_restarts,
                                 **self.nonfinite_guard.state_dict())
         return state
 
@@ -375,10 +435,17 @@ class MinimaxOptimWrapper(OptimWrapperDict):
         super().load_state_dict(state_dict)
         if minimax is not None:
             self.minimax_iter = int(minimax['minimax_iter'])
+            self.privacy_restarts = int(minimax.get('privacy_restarts', 0))
+            # a run saved after the restart at minimax_iter must not restart again
+            k = self.privacy_restart_interval
+            if k and self.minimax_iter % k == 0 and self.privacy_restarts >= self.minimax_iter // k:
+                self._restarted_at = self.minimax_iter
             self.nonfinite_guard.load_state_dict(minimax)
 
     def __repr__(self) -> str:
         return (f'MinimaxOptimWrapper(ssl_weight={self.ssl_weight}, anonymizer_steps='
                 f'{self.anonymizer_steps}, adversary_steps={self.adversary_steps}, '
-                f'frozen_branches_eval={self.frozen_branches_eval})\n'
+                f'frozen_branches_eval={self.frozen_branches_eval}, privacy_restart_interval='
+                f'{self.privacy_restart_interval}, privacy_restart_warmup='
+                f'{self.privacy_restart_warmup})\n'
                 + super().__repr__())

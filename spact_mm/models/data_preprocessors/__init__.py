@@ -1,4 +1,7 @@
 """Data preprocessors."""
 from .anonymizer_preprocessor import AnonymizerDataPreprocessor
+from .minimax_preprocessor import MinimaxAnonymizerDataPreprocessor
+from .ssl_view_augmentation import SSLViewAugmentation
 
-__all__ = ['AnonymizerDataPreprocessor']
+__all__ = ['AnonymizerDataPreprocessor', 'MinimaxAnonymizerDataPreprocessor',
+           'SSLViewAugmentation']

@@ -24,6 +24,15 @@ class EnsemblePrivacyHead(BaseModule):
     :class:`GradientReversal` layer and, if it has one, ``minimax_phase``:
     :class:`MinimaxOptimWrapper` walks all modules and sets both.
 
+    With ``reduction='min'`` (the "model ensemble" of Wu et al. [41]), step 1
+    uses the strongest member instead:
+
+        L_B = min_m L_B^m  (step 1),   L_B = (1 / M) * sum_m L_B^m  (step 2)
+
+    so f_A maximises the loss of the member that currently sees most (fooling
+    one f_B is not enough), while step 2 still trains every member. The phase
+    is read from ``minimax_phase``, which :class:`MinimaxOptimWrapper` sets.
+
     Each member's value is also returned, detached, as ``ssl_<name>``: keys
     without ``loss`` are logged by mmengine but not added to the total loss.
 
@@ -32,14 +41,20 @@ class EnsemblePrivacyHead(BaseModule):
             ``loss_ssl``.
         names: One log name per member (default ``'0'``, ``'1'``, ...); must
             not contain ``'loss'``.
+        reduction: ``'mean'`` (default, Table 6) or ``'min'`` (see above).
         init_cfg: mmengine init config.
     """
 
     def __init__(self,
                  heads: Sequence[dict],
                  names: Optional[Sequence[str]] = None,
+                 reduction: str = 'mean',
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
+        if reduction not in ('mean', 'min'):
+            raise ValueError(f"reduction must be 'mean' or 'min', got {reduction!r}")
+        self.reduction = reduction
+        self.minimax_phase = 'adversary'  # set by MinimaxOptimWrapper every iteration
         if len(heads) < 2:
             raise ValueError(f'an ensemble needs at least 2 privacy heads, got {len(heads)}')
         names = [str(i) for i in range(len(heads))] if names is None else list(names)
@@ -71,6 +86,10 @@ class EnsemblePrivacyHead(BaseModule):
             if 'loss_ssl' not in out:
                 raise KeyError(f'{type(head).__name__} returned {sorted(out)}, no loss_ssl')
             member.append(out['loss_ssl'])
-        losses = dict(loss_ssl=torch.stack(member).mean())
+        stacked = torch.stack(member)
+        if self.reduction == 'min' and self.minimax_phase == 'anonymizer':
+            losses = dict(loss_ssl=stacked.min())
+        else:
+            losses = dict(loss_ssl=stacked.mean())
         losses.update({f'ssl_{n}': v.detach() for n, v in zip(self.names, member)})
         return losses

@@ -1,4 +1,5 @@
 """Losses."""
 from .ntxent import NTXentLoss
+from .temporal_consistency import TemporalConsistencyLoss
 
-__all__ = ['NTXentLoss']
+__all__ = ['NTXentLoss', 'TemporalConsistencyLoss']

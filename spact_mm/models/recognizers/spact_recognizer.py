@@ -47,11 +47,18 @@ class SPActRecognizer(Recognizer3D):
             data_samples: Action data samples with ``gt_label``.
             aux_inputs: Optional anonymized auxiliary image views for the
                 privacy head (cross-dataset protocol).
+            **kwargs: ``anonymizer_losses``, f_A's own loss terms computed by
+                the preprocessor (e.g. ``loss_tc`` of
+                :class:`MinimaxAnonymizerDataPreprocessor`), are added as they
+                are; the rest goes to ``Recognizer3D.loss``.
 
         Returns:
             Loss dict with ``loss_cls`` and, with a privacy head, ``loss_ssl``.
         """
+        anonymizer_losses = kwargs.pop('anonymizer_losses', None) or {}
+        kwargs.pop('raw_inputs', None)
         losses = super().loss(inputs, data_samples, **kwargs)
+        losses.update(anonymizer_losses)
         if self.with_privacy_head:
             losses.update(self.privacy_head.loss(inputs, data_samples, aux_inputs=aux_inputs))
         return losses

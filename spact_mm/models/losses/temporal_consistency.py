@@ -1,0 +1,60 @@
+"""Temporal consistency of f_A: no motion that the input does not have (issue 12, remedy a)."""
+import torch
+import torch.nn as nn
+
+from spact_mm.registry import MODELS
+
+
+@MODELS.register_module()
+class TemporalConsistencyLoss(nn.Module):
+    """Penalty on the anonymized clip's frame differences exceeding the raw clip's.
+
+    The demo's stage-3 f_A won the minimax game by a shortcut: it made the
+    frames of one clip differ (a blob whose brightness tracks the person,
+    temporal standard deviation outside the person box 6.5 grey levels against
+    0.9 on raw video), which fools the frame-pair contrastive f_B of Eq. 5
+    without removing appearance (issue 12). A per-frame f_A adds such motion
+    only where it is not in the input, so the penalty compares, pixel by pixel,
+    the temporal differences of the output with those of the input:
+
+        L_TC = lambda / (N (T-1) C H W) * sum_{n,t,c,h,w}
+               max(0, |A_{t+1} - A_t| - |X_{t+1} - X_t| - m)^p
+
+    with X the raw clip, A = f_A(X), both in [0, 1] pixel units, m >= 0 a
+    margin and p in {1, 2}. Motion the input has (the action) is free; a
+    still background must stay still. It is added to minimax step 1's objective
+    (Eq. 9 becomes ``L_T - w L_B + L_TC``); in step 2 f_A is frozen and the
+    term carries no gradient. Hand-written: no library has this constraint.
+
+    Args:
+        loss_weight: lambda.
+        margin: m, in pixel units ([0, 1] range).
+        power: p, 1 (hinge) or 2 (squared hinge).
+    """
+
+    def __init__(self, loss_weight: float = 10.0, margin: float = 0.0, power: int = 1) -> None:
+        super().__init__()
+        if loss_weight < 0 or margin < 0:
+            raise ValueError(f'loss_weight and margin must be >= 0, got {loss_weight}, {margin}')
+        if power not in (1, 2):
+            raise ValueError(f'power must be 1 or 2, got {power}')
+        self.loss_weight = float(loss_weight)
+        self.margin = float(margin)
+        self.power = int(power)
+
+    def forward(self, anonymized: torch.Tensor, raw: torch.Tensor) -> torch.Tensor:
+        """L_TC of clips ``(..., C, T, H, W)`` (NCTHW layout), anonymized and raw.
+
+        Returns:
+            A scalar tensor; its gradient reaches ``anonymized`` only.
+        """
+        if anonymized.shape != raw.shape or anonymized.dim() < 4:
+            raise ValueError('anonymized and raw clips must have one shape (..., C, T, H, W), '
+                             f'got {tuple(anonymized.shape)} and {tuple(raw.shape)}')
+        if anonymized.shape[-3] < 2:
+            raise ValueError(f'temporal consistency needs clips of 2 or more frames, got '
+                             f'{anonymized.shape[-3]}')
+        d_anon = anonymized.diff(dim=-3).abs()
+        d_raw = raw.detach().diff(dim=-3).abs()
+        excess = (d_anon - d_raw - self.margin).clamp(min=0)
+        return self.loss_weight * excess.pow(self.power).mean()
