@@ -29,7 +29,20 @@ if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
     fi
     "$VENV/bin/python" -m pip install -q -r "$REQ" $TORCH_PINS  # keeps torch pinned
     if [ -n "$MMA_PIN" ]; then rm -f "$REQ"; fi
-    "$VENV/bin/python" -m pip install -q --no-deps --no-build-isolation -e "$ROOT"
+    # compat mode: a .pth puts the repo on sys.path (mmaction2's own `develop` layout), so the
+    # regular package in the repo wins over the mim folder below.
+    "$VENV/bin/python" -m pip install -q --no-deps --no-build-isolation -e "$ROOT" \
+        --config-settings editable_mode=compat
     echo "$WANT" > "$STAMP"
+fi
+# mim (openmim) looks for a package in site-packages/<name> (next to its dist-info). A PEP 660
+# editable install puts only a .pth there, so `mim list/search/train spact_mm` would not see
+# it. Give mim site-packages/spact_mm with links to model-index.yml, configs and tools (no
+# __init__.py, and none of the paths a wheel of spact_mm writes, so `pip install .` over it
+# is safe; the real package is still imported from the repo).
+SITE="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+if [ -n "$SITE" ] && [ -d "$SITE" ] && [ ! -e "$SITE/spact_mm/__init__.py" ]; then
+    mkdir -p "$SITE/spact_mm"
+    for f in model-index.yml configs tools; do ln -sfn "$ROOT/$f" "$SITE/spact_mm/$f"; done
 fi
 export PATH="$VENV/bin:$PATH"

@@ -38,8 +38,11 @@ def _fake_venv(tmp_path: Path) -> Path:
     (venv / 'bin').mkdir(parents=True)
     log = tmp_path / 'calls.log'
     stub = venv / 'bin' / 'python'
+    site = tmp_path / 'site-packages'
+    site.mkdir()
     stub.write_text('#!/usr/bin/env bash\n'
                     f'echo "CALL $*" >> {log}\n'
+                    f'if [ "$1" = -c ]; then echo {site}; fi\n'
                     'while [ $# -gt 0 ]; do\n'
                     f'  if [ "$1" = -r ]; then cat "$2" >> {log}; fi\n'
                     '  shift\n'
@@ -67,6 +70,22 @@ def test_setup_env_mmaction2_pin_override(tmp_path, pin):
     assert any('-e' in line.split() for line in log if line.startswith('CALL '))
     stamp = (venv / '.spact_mm_stamp').read_text()
     assert stamp.strip().endswith(pin or 'torchvision==0.29.1')
+    # the folder mim reads: links into the repo, no __init__.py (the package stays the repo's)
+    mim_dir = tmp_path / 'site-packages' / 'spact_mm'
+    for name in ('model-index.yml', 'configs', 'tools'):
+        assert (mim_dir / name).is_symlink() and (mim_dir / name).resolve() == ROOT / name
+    assert not (mim_dir / '__init__.py').exists()
+
+
+def test_setup_env_leaves_a_real_install_alone(tmp_path):
+    venv = _fake_venv(tmp_path)
+    real = tmp_path / 'site-packages' / 'spact_mm'
+    real.mkdir()
+    (real / '__init__.py').write_text('')
+    env = dict(os.environ, SPACT_VENV=str(venv))
+    subprocess.run(['bash', str(ROOT / 'tools/setup_env.sh')], env=env, check=True,
+                   capture_output=True)
+    assert sorted(p.name for p in real.iterdir()) == ['__init__.py']
 
 
 def _fake_mmaction(tmp_path: Path, version: str) -> Path:
