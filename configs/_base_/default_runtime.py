@@ -32,4 +32,6 @@ visualizer = dict(type='ActionVisualizer', vis_backends=vis_backends)
 log_level = 'INFO'
 load_from = None
 resume = False
-randomness = dict(seed=0, deterministic=False)
+# No `randomness` here, as in mmaction2's default_runtime: mmaction2's tools/train.py only
+# applies `--seed/--diff-rank-seed/--deterministic` to a config without one. Without
+# `--seed`, mmengine draws a seed and logs it; the demo and the tests set theirs.

@@ -18,6 +18,7 @@ load_from = None
 bdq = dict(type='BDQEncoder', sigma=3.0, kernel_size=5, learn_sigma=True, bits=4,
            temperature=5.0, relaxation='sigmoid', normalize='clip', first_frame='repeat')
 model = dict(
+    init_cfg=None,  # not from SPAct's stage 2
     data_preprocessor=dict(anonymizer=dict(_delete_=True, **bdq)),
     cls_head=dict(loss_cls=dict(type='CrossEntropyLoss', loss_weight=0.5)),
     privacy_head=dict(

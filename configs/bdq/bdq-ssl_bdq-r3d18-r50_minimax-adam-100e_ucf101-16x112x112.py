@@ -12,7 +12,8 @@ _base_ = ['../spact/spact-stage3_unet-r3d18-r50_minimax-adam-100e_ucf101-16x112x
 load_from = None
 bdq = dict(type='BDQEncoder', sigma=3.0, kernel_size=5, learn_sigma=True, bits=4,
            temperature=5.0, relaxation='sigmoid', normalize='clip', first_frame='repeat')
-model = dict(data_preprocessor=dict(anonymizer=dict(_delete_=True, **bdq)))
+model = dict(data_preprocessor=dict(anonymizer=dict(_delete_=True, **bdq)),
+             init_cfg=None)  # not from SPAct's stage 2
 # BDQ's 1 + 15 parameters get 10x the learning rate (see the bdq-entropy config).
 optim_wrapper = dict(anonymizer=dict(
     paramwise_cfg=dict(custom_keys={'data_preprocessor__anonymizer': dict(lr_mult=10.)})))

@@ -11,7 +11,8 @@ _base_ = ['../spact/spact-stage3_unet-tiny-r3d18-r18_minimax-150iter_synthetic-a
 load_from = None
 bdq = dict(type='BDQEncoder', sigma=3.0, kernel_size=5, learn_sigma=True, bits=4,
            temperature=5.0, relaxation='sigmoid', normalize='clip', first_frame='repeat')
-model = dict(data_preprocessor=dict(anonymizer=dict(_delete_=True, **bdq)))
+model = dict(data_preprocessor=dict(anonymizer=dict(_delete_=True, **bdq)),
+             init_cfg=None)  # not from SPAct's stage 2
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=300, val_interval=100)
 # BDQ's 1 + 15 parameters get 10x the learning rate (see the bdq-entropy config).
 optim_wrapper = dict(anonymizer=dict(

@@ -6,7 +6,8 @@
 # folder inherits this one; with 150 iterations the rule never fired in the demo,
 # so this run is the demo's stage 3.
 _base_ = ['../spact/spact-stage3_unet-tiny-r3d18-r18_minimax-150iter_synthetic-a.py']
-load_from = 'work_dirs/demo/stage2/final.pth'
+stage2_checkpoint = 'work_dirs/demo/stage2/final.pth'  # model.init_cfg (see base)
+model = dict(init_cfg=dict(checkpoint=stage2_checkpoint))
 custom_hooks = [
     dict(type='FinalCheckpointHook'),
     dict(type='ResumeStateHook'),

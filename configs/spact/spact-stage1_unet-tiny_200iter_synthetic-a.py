@@ -9,6 +9,7 @@ model = dict(_delete_=True, type='AnonymizerReconstructor',
              data_preprocessor={{_base_.data_preprocessor}})
 # f_A sees every frame of a clip: 8 clips x 8 frames = 64 frames per batch.
 train_dataloader = dict(batch_size=8)
+auto_scale_lr = dict(base_batch_size=8)  # --auto-scale-lr: lr tuned for 8 clips
 val_evaluator = dict(type='ReconstructionMetric')
 test_evaluator = val_evaluator
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=200, val_interval=50)

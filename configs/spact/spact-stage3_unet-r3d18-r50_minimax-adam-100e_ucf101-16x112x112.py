@@ -5,7 +5,12 @@ _base_ = [
     '../_base_/schedules/spact_stage3_minimax_adam.py', '../_base_/default_runtime.py'
 ]
 stage2_work_dir = 'work_dirs/spact-stage2_unet-r3d18-r50_adam-100e_ucf101-16x112x112'
-load_from = f'{stage2_work_dir}/final.pth'
+stage2_checkpoint = f'{stage2_work_dir}/final.pth'
+# Stage hand-over through model initialisation (mmengine's Pretrained, after each branch's
+# own init, before any resume), not `load_from`: mmaction2's `tools/train.py --resume`
+# clears load_from, and stage 3 would then start from random weights on a fresh work dir.
+# Another stage-2 run: --cfg-options model.init_cfg.checkpoint=<its final.pth>.
+model = dict(init_cfg=dict(type='Pretrained', checkpoint=stage2_checkpoint))
 th_Bmax = 2.6  # NT-Xent at chance is log(2N - 1) = 2.71 for N = 8 clips per GPU
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=100, val_interval=5)
 default_hooks = dict(checkpoint=dict(interval=5, by_epoch=True))

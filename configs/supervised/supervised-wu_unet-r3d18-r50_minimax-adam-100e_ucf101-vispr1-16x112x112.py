@@ -9,7 +9,7 @@
 # (ActionPrivacyPairDataset; a new pairing each epoch).
 # Start from SPAct's stage-2 f_A and f_T (the SSL f_B's weights do not fit the
 # budget model, which starts fresh): pass the checkpoint on the command line,
-#   python tools/train.py CONFIG --cfg-options load_from=<stage-2 final.pth>
+#   python tools/train.py CONFIG --cfg-options model.init_cfg.checkpoint=<stage-2 final.pth>
 # (default: the stage-3 base config's stage-2 work dir).
 _base_ = ['../spact/spact-stage3_unet-r3d18-r50_minimax-adam-100e_ucf101-16x112x112.py']
 

@@ -67,8 +67,8 @@ def build_stage_cfg(stage: str, work_root: str, data_root: str, max_iters: Optio
         cfg.default_hooks.checkpoint.interval = max_iters
     if stage == 'stage2':
         cfg.model.data_preprocessor.checkpoint = osp.join(work_root, 'stage1', 'final.pth')
-    if stage == 'stage3':
-        cfg.load_from = osp.join(work_root, 'stage2', 'final.pth')
+    if stage == 'stage3':  # the hand-over is model init (resume-proof), see the stage-3 config
+        cfg.model.init_cfg.checkpoint = osp.join(work_root, 'stage2', 'final.pth')
     return cfg
 
 

@@ -81,6 +81,7 @@ def test_new_head_ablation_trains_two_minimax_iterations(path, tiny_synthetic, t
     cfg.work_dir = str(tmp_path)
     cfg.experiment_name = f'ablation_{uuid.uuid4().hex[:8]}'  # fresh MessageHub
     cfg.load_from = None  # no stage-2 checkpoint here: every branch starts from scratch
+    cfg.model.pop('init_cfg', None)  # nor the stage-2 hand-over (model init)
     cfg.train_dataloader.batch_size = 2
     cfg.train_cfg.max_iters = 2
     cfg.train_cfg.val_interval = 100

@@ -58,6 +58,7 @@ def test_remedy_config_trains_two_minimax_iterations(path, tiny_synthetic, tmp_p
     cfg.work_dir = str(tmp_path)
     cfg.experiment_name = f'remedy_{uuid.uuid4().hex[:8]}'  # fresh MessageHub
     cfg.load_from = None  # no stage-2 checkpoint here
+    cfg.model.pop('init_cfg', None)  # nor the stage-2 hand-over (model init)
     cfg.train_dataloader.batch_size = 2
     cfg.train_cfg.max_iters = 2
     probe = any(h.type == 'PrivacyProbeHook' for h in cfg.custom_hooks)

@@ -166,6 +166,7 @@ def test_runner_trains_the_synthetic_cross_config(tmp_path):
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     cfg.test_cfg = cfg.test_dataloader = cfg.test_evaluator = None
     cfg.load_from = None
+    cfg.model.pop('init_cfg', None)  # nor the stage-2 hand-over (model init)
     cfg.work_dir = str(tmp_path / 'work')
     cfg.default_hooks.logger.interval = 1
     cfg.default_hooks.checkpoint.interval = 100

@@ -48,6 +48,7 @@ def minimax_cfg(work_dir: str, data_root: str, max_iters: int, record: str):
     cfg.work_dir = work_dir
     cfg.experiment_name = f'reliability_{uuid.uuid4().hex[:8]}'  # fresh MessageHub
     cfg.load_from = None
+    cfg.model.pop('init_cfg', None)  # nor the stage-2 hand-over (model init)
     cfg.randomness = dict(seed=0, deterministic=True)
     cfg.train_dataloader.batch_size = 4
     cfg.val_dataloader.batch_size = 4

@@ -27,7 +27,7 @@ def test_dist_train_two_cpu_processes(tmp_path):
                PORT=str(_free_port()), MASTER_ADDR='127.0.0.1', OMP_NUM_THREADS='1')
     cmd = [
         'bash', 'tools/dist_train.sh', CONFIG, '2', '--no-validate', '--work-dir', str(work),
-        '--cfg-options', 'train_cfg.max_iters=2', 'load_from=None',
+        '--cfg-options', 'train_cfg.max_iters=2', 'model.init_cfg=None',
         'default_hooks.checkpoint.interval=2', 'train_dataloader.num_workers=0',
         'train_dataloader.persistent_workers=False', 'train_dataloader.batch_size=4',
         f'train_dataloader.dataset.ann_file={data}/annotations/actions_a_train.txt',

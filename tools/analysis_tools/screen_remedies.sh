@@ -27,6 +27,6 @@ for arg in "$@"; do
   cfg=${arg#*=}
   [ "$cfg" = "$arg" ] && cfg=$(ls configs/spact-remedies/spact-stage3-"$name"_*.py)
   [ -f "$WORK/train/$name/final.pth" ] || $PY tools/train.py "$cfg" --work-dir "$WORK/train/$name" \
-      --cfg-options load_from="$STAGE2" train_dataloader.num_workers=1 val_dataloader.num_workers=1
+      --cfg-options model.init_cfg.checkpoint="$STAGE2" train_dataloader.num_workers=1 val_dataloader.num_workers=1
   audit "$name" "$WORK/train/$name/final.pth"
 done

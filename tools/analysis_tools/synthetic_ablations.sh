@@ -33,12 +33,12 @@ for a in $ABLATIONS; do
   START="$STAGE2"
   if [[ "$PRETRAIN_FB" == *" $a "* ]]; then
     [ -f "$RUN/stage2/final.pth" ] || $PY tools/train.py "$CFG" --work-dir "$RUN/stage2" \
-        --cfg-options load_from="$STAGE2" train_dataloader.dataset.data_prefix.video="$DATA" \
+        --cfg-options model.init_cfg.checkpoint="$STAGE2" train_dataloader.dataset.data_prefix.video="$DATA" \
         optim_wrapper.anonymizer_steps=0 custom_hooks.3.threshold=1e9
     START="$RUN/stage2/final.pth"
   fi
   [ -f "$RUN/final.pth" ] || $PY tools/train.py "$CFG" --work-dir "$RUN" \
-      --cfg-options load_from="$START" train_dataloader.dataset.data_prefix.video="$DATA"
+      --cfg-options model.init_cfg.checkpoint="$START" train_dataloader.dataset.data_prefix.video="$DATA"
   NAME="SPAct ablation: $a"
   [ -f "$RUN/same/results.json" ] || $PY tools/eval_protocol.py "$SAME" --anonymizer "$RUN/final.pth" \
       --method "$NAME" --work-dir "$RUN/same" --data-root "$DATA" --no-progress \

@@ -23,7 +23,7 @@ run_demo('$WORK/spact', '$DATA')"
 [ -f "$WORK/supervised/final.pth" ] || $PY tools/train.py \
     configs/supervised/supervised-wu_unet-tiny-r3d18-r18_minimax-150iter_synthetic-a-person.py \
     --work-dir "$WORK/supervised" \
-    --cfg-options load_from="$WORK/spact/stage2/final.pth"
+    --cfg-options model.init_cfg.checkpoint="$WORK/spact/stage2/final.pth"
 
 # 1b. The same two learned methods with 4x longer minimax (600 iterations): does
 #     the privacy cut grow with training? (docs/results.md, "longer minimax").
@@ -34,12 +34,12 @@ SUP=configs/supervised/supervised-wu_unet-tiny-r3d18-r18_minimax-150iter_synthet
 LONG=(train_cfg.max_iters=600 train_cfg.val_interval=150)
 case " ${METHODS:-spact-600 supervised-600} " in *" spact-600 "*)
   [ -f "$WORK/spact-600/final.pth" ] || $PY tools/train.py $STAGE3 --work-dir "$WORK/spact-600" \
-      --cfg-options load_from="$WORK/spact/stage2/final.pth" "${LONG[@]}" \
+      --cfg-options model.init_cfg.checkpoint="$WORK/spact/stage2/final.pth" "${LONG[@]}" \
       custom_hooks.3.threshold=1e9 ;; esac
 case " ${METHODS:-spact-600 supervised-600} " in *" supervised-600 "*)
   [ -f "$WORK/supervised-600/final.pth" ] || $PY tools/train.py $SUP \
       --work-dir "$WORK/supervised-600" \
-      --cfg-options load_from="$WORK/spact/stage2/final.pth" "${LONG[@]}" ;; esac
+      --cfg-options model.init_cfg.checkpoint="$WORK/spact/stage2/final.pth" "${LONG[@]}" ;; esac
 
 # TRAIN_ONLY=1 stops here: the learned anonymizers for tools/analysis_tools/synthetic_audit.sh.
 [ "${TRAIN_ONLY:-0}" = 1 ] && exit 0

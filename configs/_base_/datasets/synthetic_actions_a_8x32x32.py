@@ -55,3 +55,6 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 val_evaluator = dict(type='AccMetric')
 test_evaluator = val_evaluator
+# mmaction2's `--auto-scale-lr`: the learning rates are tuned for 16 clips per step (all
+# devices together); lr is scaled by (devices x batch_size) / base_batch_size.
+auto_scale_lr = dict(enable=False, base_batch_size=16)

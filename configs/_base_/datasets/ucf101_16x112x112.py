@@ -65,3 +65,6 @@ test_dataloader = dict(
                  num_classes=action_num_classes))
 val_evaluator = dict(type='AccMetric')
 test_evaluator = val_evaluator
+# mmaction2's `--auto-scale-lr`: the learning rates are tuned for 8 clips per step (all
+# devices together); lr is scaled by (devices x batch_size) / base_batch_size.
+auto_scale_lr = dict(enable=False, base_batch_size=8)

@@ -66,3 +66,5 @@ privacy = dict(
     param_scheduler=[],
     metric_key='privacy')
 del Config
+# Protocol runs are seeded (default_runtime leaves `randomness` to mmaction2's --seed).
+randomness = dict(seed=0, deterministic=False)

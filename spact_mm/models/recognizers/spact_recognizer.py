@@ -1,4 +1,5 @@
 """f_T + f_B in one mmaction2 recognizer."""
+import copy
 from typing import Optional
 
 import torch
@@ -22,12 +23,23 @@ class SPActRecognizer(Recognizer3D):
     Args:
         privacy_head: Config of the privacy branch (e.g. ``SSLPrivacyHead``);
             ``None`` gives a plain ``Recognizer3D`` ("no f_B" ablation).
+        init_cfg: mmengine init config of the whole model, which mmaction2's
+            ``BaseRecognizer`` does not take. Stage 3 starts from stage 2 with
+            ``dict(type='Pretrained', checkpoint='<stage 2>/final.pth')``, applied
+            by the Runner after the branches' own initialisation and before any
+            resume, so that ``--resume`` and the stage hand-over are independent.
         **kwargs: Arguments of ``Recognizer3D`` (backbone, cls_head, neck,
             train_cfg, test_cfg, data_preprocessor).
     """
 
-    def __init__(self, *args, privacy_head: Optional[dict] = None, **kwargs) -> None:
+    def __init__(self,
+                 *args,
+                 privacy_head: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None,
+                 **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        if init_cfg is not None:
+            self.init_cfg = copy.deepcopy(init_cfg)  # BaseModule.init_weights reads it
         self.privacy_head = MODELS.build(privacy_head) if privacy_head is not None else None
 
     @property
