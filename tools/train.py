@@ -10,11 +10,15 @@ if importlib.util.find_spec('spact_mm') is None:  # run from a checkout, not ins
     sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from spact_mm.apis import build_train_cfg, parse_train_args, train  # noqa: E402
+from spact_mm.apis.train import MissingDataError  # noqa: E402
 
 
 def main() -> None:
     """Parse ``sys.argv``, merge it into the config and train."""
-    train(build_train_cfg(parse_train_args()))
+    try:
+        train(build_train_cfg(parse_train_args()))
+    except MissingDataError as err:  # one line instead of a config dump and a traceback
+        sys.exit(f'error: {err}')
 
 
 if __name__ == '__main__':

@@ -6,6 +6,7 @@ from .inference import (
     anonymize_video_main,
     anonymize_videos,
     init_anonymizer,
+    recognize,
     video_anonymization_grid,
     visualize_anonymizer_main,
 )
@@ -17,5 +18,5 @@ __all__ = [
 ]
 __all__ += [
     'init_anonymizer', 'anonymize_frames', 'anonymize_video', 'anonymize_videos', 'VideoReadError',
-    'video_anonymization_grid', 'anonymize_video_main', 'visualize_anonymizer_main'
+    'video_anonymization_grid', 'anonymize_video_main', 'visualize_anonymizer_main', 'recognize'
 ]

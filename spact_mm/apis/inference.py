@@ -517,3 +517,93 @@ def visualize_anonymizer_main(argv: Optional[List[str]] = None) -> int:
     grid = video_anonymization_grid(anonymizer, args.videos, args.num_frames, args.scale)
     print(f'wrote {save_grid(grid, args.out)} ({grid.shape[1]}x{grid.shape[0]})')
     return 0
+
+
+# ------------------------------------------------------------------- recognition
+#: Pipeline steps that open or decode a video file; a numpy clip replaces them.
+_VIDEO_INIT_STEPS = ('DecordInit', 'OpenCVInit', 'PyAVInit')
+_VIDEO_DECODE_STEPS = ('DecordDecode', 'OpenCVDecode', 'PyAVDecode', 'PyAVDecodeMotionVector')
+
+
+def _array_pipeline(test_pipeline: List[dict]) -> List[dict]:
+    """The test pipeline for a (T, H, W, 3) array: init steps dropped, the decode step
+    replaced by mmaction2's ``ArrayDecode`` (frame sampling and the rest unchanged)."""
+    steps = [copy.deepcopy(s) for s in test_pipeline if s['type'] not in _VIDEO_INIT_STEPS]
+    decode = [i for i, s in enumerate(steps) if s['type'] in _VIDEO_DECODE_STEPS]
+    if len(decode) != 1:
+        raise ValueError('the test pipeline must decode videos with exactly one of '
+                         f'{", ".join(_VIDEO_DECODE_STEPS)}; found {[s["type"] for s in steps]}')
+    steps[decode[0]] = dict(type='ArrayDecode')
+    return steps
+
+
+def recognize(model: torch.nn.Module, video: Union[str, np.ndarray], top_k: int = 5) -> dict:
+    """Action labels and scores of one video from a privacy-preserving recognizer.
+
+    ``model`` is an mmaction2 recognizer whose ``data_preprocessor`` is an
+    :class:`AnonymizerDataPreprocessor`, as ``mmaction.apis.init_recognizer`` builds it
+    from a SPAct stage-2/3 config (f_A is part of that model) or from a config written by
+    ``tools/deploy_anonymizer.py``. Give it **raw** video: f_A runs exactly once, in the
+    model. (Anonymizing first, e.g. with :func:`anonymize_frames`, would run it twice.)
+    The clip goes through the config's ``test_pipeline`` as mmaction2's
+    ``inference_recognizer`` does; a numpy clip has its decode step replaced by
+    mmaction2's ``ArrayDecode``.
+
+    Args:
+        model: The recognizer (``init_recognizer(config, checkpoint)``), in eval mode.
+        video: A video file path, or a (T, H, W, 3) uint8 RGB clip.
+        top_k: How many of the best classes to return.
+
+    Returns:
+        ``dict(labels, scores, classes, all_scores)``: the ``top_k`` class indices and
+        their scores (softmax of the head, best first), their names when the config's
+        dataset metainfo or ``dataset_classes`` has them (else ``None``), and the scores
+        of every class (numpy, float32).
+
+    Raises:
+        TypeError: if the model has no f_A in front, or ``video`` is neither a path nor
+            an array.
+        ValueError: if the array is not (T, H, W, 3) uint8.
+        FileNotFoundError: if the video file does not exist.
+    """
+    from mmaction.apis import inference_recognizer
+    from mmengine.dataset import Compose
+    from mmengine.registry import init_default_scope
+
+    from spact_mm.models.data_preprocessors import AnonymizerDataPreprocessor
+    from spact_mm.utils.compat import get_pred_score
+
+    if not isinstance(model.data_preprocessor, AnonymizerDataPreprocessor):
+        raise TypeError(f'{type(model).__name__} has no f_A in front (its data_preprocessor is '
+                        f'{type(model.data_preprocessor).__name__}); build it from a SPAct config '
+                        'or one written by tools/deploy_anonymizer.py')
+    cfg = model.cfg
+    init_default_scope(cfg.get('default_scope', 'mmaction'))
+    if isinstance(video, (str, Path)):
+        if not osp.isfile(str(video)):
+            raise FileNotFoundError(f'video not found: {video}')
+        result = inference_recognizer(model, str(video))
+    elif isinstance(video, np.ndarray):
+        if video.ndim != 4 or video.shape[-1] != 3 or video.dtype != np.uint8:
+            raise ValueError(f'a numpy clip must be (T, H, W, 3) uint8 RGB, got {video.shape} '
+                             f'{video.dtype}')
+        data = dict(array=video, total_frames=len(video), label=-1, start_index=0,
+                    modality='RGB')
+        result = inference_recognizer(model, data, Compose(_array_pipeline(cfg.test_pipeline)))
+    else:
+        raise TypeError(f'video must be a file path or a numpy clip, got {type(video).__name__}')
+    scores = torch.as_tensor(get_pred_score(result)).float().cpu().numpy()
+    order = np.argsort(-scores, kind='stable')[:top_k]
+    names = _class_names(cfg)
+    return dict(labels=order.tolist(), scores=scores[order].tolist(),
+                classes=[names[i] for i in order] if names and len(names) == len(scores)
+                else None, all_scores=scores)
+
+
+def _class_names(cfg: Config) -> Optional[List[str]]:
+    """Class names from ``dataset_classes`` or the test dataset's ``metainfo``, if any."""
+    names = cfg.get('dataset_classes')
+    if names is None:
+        meta = (cfg.get('test_dataloader') or {}).get('dataset', {}).get('metainfo') or {}
+        names = meta.get('classes')
+    return list(names) if names is not None else None

@@ -222,6 +222,76 @@ def merge_train_args(cfg: Config, args: argparse.Namespace) -> Config:
     return cfg
 
 
+class MissingDataError(FileNotFoundError):
+    """An annotation file that a config's dataloaders read does not exist."""
+
+
+def _ann_files(node, where: str):
+    """Yield ``(config key, path)`` of every ``ann_file`` in a dataset config tree.
+
+    A relative ``ann_file`` is joined with its own dataset's ``data_root``, as
+    mmengine's ``BaseDataset`` does.
+    """
+    if isinstance(node, dict):
+        ann, root = node.get('ann_file'), node.get('data_root')
+        if isinstance(ann, str) and ann:
+            full = ann if osp.isabs(ann) or not root else osp.join(root, ann)
+            yield f'{where}.ann_file', full
+        for key, value in node.items():
+            if key != 'ann_file':
+                yield from _ann_files(value, f'{where}.{key}')
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            yield from _ann_files(value, f'{where}.{i}')
+
+
+def data_readme(path: str) -> str:
+    """The data-preparation README for a data path ``data/<name>/...``.
+
+    Args:
+        path: A path under the project's ``data/`` folder (or anywhere).
+
+    Returns:
+        ``tools/data/<name>/README.md`` when that file exists in this checkout,
+        otherwise ``tools/data/<dataset>/README.md`` as a pattern.
+    """
+    parts = osp.normpath(path).split(os.sep)
+    tools_data = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))),
+                          'tools', 'data')
+    if 'data' in parts[:-1]:
+        name = parts[parts.index('data') + 1]
+        if osp.isfile(osp.join(tools_data, name, 'README.md')):
+            return f'tools/data/{name}/README.md'
+    return 'tools/data/<dataset>/README.md'
+
+
+def check_data_files(cfg: Config) -> None:
+    """Refuse, in one line, to start when an annotation file of the run is missing.
+
+    Without this, mmengine logs the environment and the whole config (hundreds of
+    lines) before the dataset raises a bare ``FileNotFoundError``. Checked: the
+    ``ann_file`` of every dataset (wrappers included) of ``train_dataloader``, and of
+    ``val_dataloader`` when ``val_cfg`` is set.
+
+    Args:
+        cfg: The merged training config.
+
+    Raises:
+        MissingDataError: naming the file, the config key and the data README.
+    """
+    keys = ['train_dataloader'] + (['val_dataloader'] if cfg.get('val_cfg') else [])
+    for key in keys:
+        loader = cfg.get(key)
+        if not loader:
+            continue
+        for where, path in _ann_files(loader.get('dataset'), f'{key}.dataset'):
+            if not osp.exists(path):
+                shown = path if osp.isabs(path) else f'{path} (in {os.getcwd()})'
+                raise MissingDataError(
+                    f'{shown} not found ({where}); prepare the data as {data_readme(path)} '
+                    f'says, or point the config at it with --cfg-options {where}=...')
+
+
 def build_train_cfg(args: argparse.Namespace) -> Config:
     """Load ``args.config`` and merge the command line into it.
 
@@ -294,7 +364,7 @@ def build_runner(cfg: Config) -> 'Runner':
 
 
 def train(cfg: Config) -> 'Runner':
-    """Build the runner from ``cfg`` and train.
+    """Build the runner from ``cfg`` and train (after :func:`check_data_files`).
 
     Args:
         cfg: A full training config, e.g. from :func:`build_train_cfg`.
@@ -303,6 +373,7 @@ def train(cfg: Config) -> 'Runner':
         The runner after ``runner.train()`` (``runner.iter``, ``runner.model``,
         ``runner.work_dir`` ... are available).
     """
+    check_data_files(cfg)
     runner = build_runner(cfg)
     runner.train()
     finish_distributed()
