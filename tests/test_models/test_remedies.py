@@ -78,7 +78,7 @@ def test_augmentation_rejects_bad_parameters(bad):
 
 # --------------------------------------------------------- TemporalConsistencyLoss
 def reference_tc(anon: np.ndarray, raw: np.ndarray, weight: float, margin: float,
-                 power: int) -> float:
+                 power: int, symmetric: bool = False) -> float:
     """L_TC straight from its equation, with explicit loops in float64."""
     n, c, t, h, w = anon.shape
     total = 0.0
@@ -87,20 +87,30 @@ def reference_tc(anon: np.ndarray, raw: np.ndarray, weight: float, margin: float
             for ch in range(c):
                 for y in range(h):
                     for x in range(w):
-                        e = (abs(anon[i, ch, k + 1, y, x] - anon[i, ch, k, y, x])
-                             - abs(raw[i, ch, k + 1, y, x] - raw[i, ch, k, y, x]) - margin)
-                        total += max(0.0, e) ** power
+                        da = abs(anon[i, ch, k + 1, y, x] - anon[i, ch, k, y, x])
+                        dx = abs(raw[i, ch, k + 1, y, x] - raw[i, ch, k, y, x])
+                        total += max(0.0, da - dx - margin) ** power
+                        if symmetric:
+                            total += max(0.0, dx - da - margin) ** power
     return weight * total / (n * (t - 1) * c * h * w)
 
 
-@pytest.mark.parametrize('margin,power', [(0.0, 1), (0.05, 2)])
-def test_temporal_consistency_matches_float64_reference(margin, power):
+@pytest.mark.parametrize('margin,power,symmetric', [(0.0, 1, False), (0.05, 2, False),
+                                                    (0.02, 1, True)])
+def test_temporal_consistency_matches_float64_reference(margin, power, symmetric):
     g = torch.Generator().manual_seed(0)
     raw = torch.rand(2, 3, 4, 5, 6, generator=g, dtype=torch.float64)
     anon = torch.rand(2, 3, 4, 5, 6, generator=g, dtype=torch.float64)
-    loss = TemporalConsistencyLoss(loss_weight=3.0, margin=margin, power=power)(anon, raw)
+    loss = TemporalConsistencyLoss(loss_weight=3.0, margin=margin, power=power,
+                                   symmetric=symmetric)(anon, raw)
     assert loss.item() == pytest.approx(reference_tc(anon.numpy(), raw.numpy(), 3.0, margin,
-                                                     power), rel=1e-10)
+                                                     power, symmetric), rel=1e-10)
+
+
+def test_symmetric_temporal_consistency_penalises_a_still_output():
+    raw = torch.rand(2, 3, 4, 5, 5, generator=torch.Generator().manual_seed(0))
+    still = raw[:, :, :1].expand_as(raw).clone()
+    assert TemporalConsistencyLoss(symmetric=True)(still, raw).item() > 0
 
 
 def test_temporal_consistency_is_free_for_the_input_motion_and_grads_reach_f_a_only():
