@@ -5,15 +5,22 @@ Importing the package registers every component in the ``spact_mm`` scope
 modules, and extends ``torch.load``'s allow-list with the few plain-data types
 mmengine checkpoints hold (see :mod:`spact_mm.utils.checkpoint`).
 """
-import mmaction.datasets  # noqa: F401  (register mmaction2 datasets/transforms)
-import mmaction.engine  # noqa: F401
-import mmaction.evaluation  # noqa: F401
-import mmaction.models  # noqa: F401
-import mmaction.visualization  # noqa: F401  (ActionVisualizer)
-import mmpretrain.models  # noqa: F401  (so ``mmpretrain.XXX`` types resolve)
+import warnings
 
-from . import datasets, engine, evaluation, models  # noqa: F401
-from .utils import (
+# mmcv-lite (chosen on purpose, README "Installation") has no compiled ops; mmcv warns about
+# that at import, in every tool, even on --help. Recognition uses no mmcv op.
+warnings.filterwarnings('ignore', message='Fail to import ``MultiScaleDeformableAttention``',
+                        category=UserWarning)
+
+import mmaction.datasets  # noqa: E402, F401  (register mmaction2 datasets/transforms)
+import mmaction.engine  # noqa: E402, F401
+import mmaction.evaluation  # noqa: E402, F401
+import mmaction.models  # noqa: E402, F401
+import mmaction.visualization  # noqa: E402, F401  (ActionVisualizer)
+import mmpretrain.models  # noqa: E402, F401  (so ``mmpretrain.XXX`` types resolve)
+
+from . import datasets, engine, evaluation, models  # noqa: E402, F401
+from .utils import (  # noqa: E402
     register_all_modules,
     register_checkpoint_safe_types,
     register_safe_checkpoint_loaders,

@@ -9,7 +9,8 @@ from spact_mm.apis.demo import format_figures, run_demo  # noqa: E402
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument('--work-dir', default='work_dirs/demo')
     parser.add_argument('--data-root', default='data/synthetic')
     parser.add_argument('--seed', type=int, default=0)

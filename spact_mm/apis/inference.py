@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
-from mmengine.utils import ProgressBar
+from tqdm import tqdm
 
 #: Extensions taken as videos when a folder is given.
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.mov', '.m4v', '.webm', '.mpg', '.mpeg', '.wmv',
@@ -311,7 +311,9 @@ def anonymize_video(anonymizer,
         raise ValueError(f'cannot write {out}: use one of {sorted(WRITE_FOURCC)}')
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     width = src.width * (2 if side_by_side else 1)
-    bar = ProgressBar(src.num_frames, file=sys.stderr) if progress else None
+    # tqdm, not mmengine's ProgressBar: that one counts "tasks", here the unit is frames.
+    bar = tqdm(total=src.num_frames, unit='frame', file=sys.stderr, desc=Path(video).name,
+               leave=True) if progress else None
     count = 0
     # OpenCV picks the container from the extension: the temporary name keeps it.
     with atomic_output(out, tmp_suffix='.tmp' + suffix) as tmp:
@@ -332,7 +334,7 @@ def anonymize_video(anonymizer,
         finally:
             writer.release()
             if bar is not None:
-                bar.file.write('\n')
+                bar.close()
         if count < src.num_frames and not allow_truncated:
             raise TruncatedVideoError(
                 f'{video} ended early: read {count} of the {src.num_frames} frames its '
@@ -444,7 +446,8 @@ def video_anonymization_grid(anonymizer, videos: List[str], num_frames: int = 6,
 
 # ----------------------------------------------------------------------------- CLIs
 def _common_args(parser) -> None:
-    parser.add_argument('--config', required=True,
+    # The same name as tools/deploy_anonymizer.py; --config kept as an alias.
+    parser.add_argument('--anonymizer-config', '--config', dest='config', required=True,
                         help='spact_mm config whose model.data_preprocessor holds f_A')
     parser.add_argument('--checkpoint', default=None,
                         help='checkpoint holding f_A (e.g. work_dirs/<stage-3 run>/final.pth)')
@@ -461,7 +464,8 @@ def anonymize_video_main(argv: Optional[List[str]] = None) -> int:
     """
     import argparse
 
-    parser = argparse.ArgumentParser(description='Anonymize videos with a trained SPAct f_A.')
+    parser = argparse.ArgumentParser(description='Anonymize videos with a trained SPAct f_A.',
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument('source', help='a video file or a folder of videos')
     _common_args(parser)
     parser.add_argument('--out', required=True,
@@ -506,7 +510,8 @@ def visualize_anonymizer_main(argv: Optional[List[str]] = None) -> int:
     from spact_mm.visualization import save_grid
 
     parser = argparse.ArgumentParser(
-        description='Draw raw (top) versus anonymized (bottom) frames of videos as a PNG.')
+        description='Draw raw (top) versus anonymized (bottom) frames of videos as a PNG.',
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument('videos', nargs='+', help='video files (one row pair each)')
     _common_args(parser)
     parser.add_argument('--out', required=True, help='output PNG')

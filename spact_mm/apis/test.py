@@ -29,7 +29,8 @@ def parse_test_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         The parsed arguments. ``LOCAL_RANK`` is exported from ``--local_rank``
         when the launcher has not set it.
     """
-    parser = argparse.ArgumentParser(description='Test (and evaluate) a model (SPAct)')
+    parser = argparse.ArgumentParser(description='Test (and evaluate) a model (SPAct)',
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument(

@@ -84,7 +84,8 @@ def parse_train_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace
         The parsed arguments. ``LOCAL_RANK`` is exported from ``--local_rank``
         when the launcher has not set it.
     """
-    parser = argparse.ArgumentParser(description='Train an action recognizer (SPAct)')
+    parser = argparse.ArgumentParser(description='Train an action recognizer (SPAct)',
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--work-dir', help='the dir to save logs and models')
     parser.add_argument(

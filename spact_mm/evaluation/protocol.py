@@ -338,7 +338,8 @@ def parse_protocol_args(argv: Optional[Sequence[str]] = None):
     from spact_mm.models.anonymizers.baselines import BASELINES, ORACLE_BASELINES
 
     parser = argparse.ArgumentParser(
-        description='Evaluate an anonymizer with fresh action and privacy models (SPAct Sec. 4)')
+        description='Evaluate an anonymizer with fresh action and privacy models (SPAct Sec. 4)',
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument('config', help='protocol config (configs/protocols/...)')
     parser.add_argument('--anonymizer', required=True,
                         help='checkpoint holding f_A (e.g. a SPAct stage-3 final.pth) or a '

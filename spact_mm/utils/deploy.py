@@ -97,7 +97,8 @@ def deploy_anonymizer_main(argv=None) -> int:
 
     parser = argparse.ArgumentParser(
         description='Write a copy of an mmaction2 recognizer config with a frozen SPAct f_A '
-        'in front of it (use the result with tools/test.py or mmaction.apis).')
+        'in front of it (use the result with tools/test.py or mmaction.apis).',
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument('recognizer_config', help='any mmaction2 recognizer config')
     parser.add_argument('--anonymizer-config', required=True,
                         help='spact_mm config whose model.data_preprocessor holds f_A')

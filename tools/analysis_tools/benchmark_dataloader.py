@@ -16,7 +16,8 @@ from mmengine.config import DictAction
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     """Parse the command line."""
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument('config', help='training config')
     p.add_argument('--num-batches', type=int, default=20)
     p.add_argument('--num-workers', type=int, default=None,

@@ -18,7 +18,8 @@ import torch
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     """Parse the command line."""
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument('--scale', choices=('demo', 'paper'), default='demo',
                    help='demo: tiny nets, 8x32x32 clips, batch 16; paper: UNet, R3D-18, '
                    'ResNet-50, 16x112x112 clips, batch 8')

@@ -16,7 +16,8 @@ from spact_mm.evaluation.reporting import load_results, plot_tradeoff  # noqa: E
 
 def main() -> None:
     """Parse arguments and draw the plot."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument('results', nargs='+', help='results.json files (one protocol)')
     parser.add_argument('--out', required=True, help='PNG file')
     parser.add_argument('--privacy', default='privacy_cmap', choices=['privacy_cmap',

@@ -16,7 +16,8 @@ from spact_mm.evaluation.reporting import format_results_table, load_results  # 
 
 def main() -> None:
     """Parse arguments, print the table and optionally write it."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument('results', nargs='+', help='results.json files')
     parser.add_argument('--out', help='markdown file to write')
     args = parser.parse_args()

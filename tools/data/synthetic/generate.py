@@ -20,7 +20,8 @@ from spact_mm.datasets.synthetic import generate_synthetic_dataset  # noqa: E402
 def parse_args(argv=None) -> argparse.Namespace:
     """Parse the command line (``argv`` defaults to ``sys.argv[1:]``)."""
     parser = argparse.ArgumentParser(
-        description='Generate the synthetic privacy-action video dataset (deterministic).')
+        description='Generate the synthetic privacy-action video dataset (deterministic).',
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument('--root', default='data/synthetic', help='output directory')
     parser.add_argument('--seed', type=int, default=0, help='seed of every random stream')
     parser.add_argument('--videos-per-class', type=int, default=24,
