@@ -105,8 +105,24 @@ def deploy_anonymizer_main(argv=None) -> int:
     parser.add_argument('--checkpoint', default=None, help='checkpoint holding f_A')
     parser.add_argument('--out', required=True, help='output config (.py)')
     args = parser.parse_args(argv)
+    import sys
+
+    from spact_mm.registry import MODELS
+
     cfg = put_anonymizer_in_front(args.recognizer_config, args.anonymizer_config,
                                   args.checkpoint)
+    if args.checkpoint is None:
+        print('warning: no --checkpoint: f_A in the written config keeps the weights of '
+              f'{args.anonymizer_config} (its checkpoint entry, if any, or untrained ones, '
+              'which for a UNet is close to the identity and hides nothing); pass the SPAct '
+              "run's final.pth", file=sys.stderr)
+    else:  # build f_A now: a checkpoint that does not fit is named here, not at test time
+        try:
+            MODELS.build(copy.deepcopy(cfg.model.data_preprocessor))
+        except (ValueError, KeyError, RuntimeError, FileNotFoundError) as err:
+            print(f'warning: {args.checkpoint} does not fit the f_A of '
+                  f'{args.anonymizer_config}: {err}; the written config will fail to build '
+                  'until the anonymizer or the checkpoint is changed', file=sys.stderr)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     cfg.dump(args.out)
     print(f'wrote {args.out}')
