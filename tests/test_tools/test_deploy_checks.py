@@ -39,3 +39,14 @@ def test_checkpoint_that_does_not_fit_is_named(tmp_path, capsys):
     assert deploy_anonymizer_main([TSN, '--anonymizer-config', DEMO, '--checkpoint', good,
                                    '--out', str(out)]) == 0
     assert 'warning' not in capsys.readouterr().err and out.is_file()
+
+
+def test_readme_names_the_model_zoo_checkpoint_of_mmaction2s_metafile():
+    """The deployment example's TSN weights are the ones mmaction2's metafile lists."""
+    import yaml
+
+    meta = yaml.safe_load((Path(TSN).parent / 'metafile.yml').read_text())
+    name = Path(TSN).stem
+    url = next(m['Weights'] for m in meta['Models'] if m['Name'] == name)
+    readme = (ROOT / 'README.md').read_text()
+    assert url in readme and f'checkpoints/{url.rsplit("/", 1)[1]}' in readme
