@@ -10,12 +10,12 @@ class TemporalConsistencyLoss(nn.Module):
     """Penalty on the anonymized clip's frame differences exceeding the raw clip's.
 
     The demo's stage-3 f_A won the minimax game by a shortcut: it made the
-    frames of one clip differ (a blob whose brightness tracks the person,
-    temporal standard deviation outside the person box 6.5 grey levels against
-    0.9 on raw video), which fools the frame-pair contrastive f_B of Eq. 5
-    without removing appearance (issue 12). A per-frame f_A adds such motion
-    only where it is not in the input, so the penalty compares, pixel by pixel,
-    the temporal differences of the output with those of the input:
+    frames of one clip differ (a blob whose brightness tracks the person;
+    temporal standard deviation outside the person box 4.8 grey levels
+    against 1.2 on raw video, docs/results/screening_issue12.md), which fools
+    the frame-pair contrastive f_B of Eq. 5 without removing appearance
+    (issue 12). The penalty compares, pixel by pixel, the temporal
+    differences of the output with those of the input:
 
         L_TC = lambda / (N (T-1) C H W) * sum_{n,t,c,h,w}
                max(0, |A_{t+1} - A_t| - |X_{t+1} - X_t| - m)^p
@@ -23,12 +23,12 @@ class TemporalConsistencyLoss(nn.Module):
     with X the raw clip, A = f_A(X), both in [0, 1] pixel units, m >= 0 a
     margin and p in {1, 2}. Motion the input has (the action) is free; a
     still background must stay still. With ``symmetric=True`` the missing
-    motion is penalised too (the term ``max(0, |X_{t+1} - X_t| - |A_{t+1} -
-    A_t| - m)^p`` is added inside the sum), so that f_A can neither add
-    flicker nor wipe the action's motion out (measured with the one-sided
-    term at lambda = 10: the flicker outside the person box fell only from
-    4.8 to 4.4 grey levels of temporal std, while the motion inside the box
-    fell from 20 to 13 and a fresh f'_T lost 30 points of top-1). It is added to minimax step 1's objective
+    motion is penalised too (``max(0, |X_{t+1} - X_t| - |A_{t+1} - A_t| -
+    m)^p`` is added inside the sum), so that f_A can neither add flicker nor
+    wipe the action's motion out (screened with the one-sided term at
+    lambda = 10: the flicker outside the person box fell only from 4.8 to
+    4.4, while the motion inside the box fell from 20 to 13 and a fresh f'_T
+    lost 30 points of top-1). L_TC is added to minimax step 1's objective
     (Eq. 9 becomes ``L_T - w L_B + L_TC``); in step 2 f_A is frozen and the
     term carries no gradient. Hand-written: no library has this constraint.
 
