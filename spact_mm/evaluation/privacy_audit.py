@@ -558,7 +558,7 @@ def verdict(audit: dict) -> str:
     if 'action_top1' in audit.get('raw_action', {}) and 'top1' in audit.get('action', {}):
         act = (f"; fresh action top-1 {audit['raw_action']['action_top1']:.1f} -> "
                f"{audit['action']['top1']:.1f}")
-    removed = max(drops.values()) if drops else 0.
+    removed = max(drops[g] for g in audit['worst_case'] if g in drops)  # privacy groups only
     head = ('f_A removed little private information' if removed < 10 else
             'f_A removed some private information' if removed < 25 else
             'f_A removed much private information')

@@ -229,6 +229,11 @@ def test_verdict_and_drops_from_a_raw_audit():
     assert audit['drop_pct']['scene'] == pytest.approx(0.)
     assert audit['drop_pct']['action_top1'] == pytest.approx(10.)
     assert '33%' in pa.verdict(audit)
+    # a large action drop is not privacy removal
+    small = dict(protocol='p', worst_case=dict(person=dict(cmap=88.), scene=dict(cmap=78.)),
+                 attackers={}, action=dict(top1=35.))
+    pa.attach_raw(small, raw)
+    assert pa.verdict(small).startswith('f_A removed little')
     with pytest.raises(ValueError, match='protocol'):
         pa.attach_raw(dict(audit, protocol='q'), raw)
 
