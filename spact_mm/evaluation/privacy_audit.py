@@ -567,12 +567,9 @@ def verdict(audit: dict) -> str:
 
 
 def _atomic_write(path: str, text: str) -> None:
-    tmp = f'{path}.tmp-{os.getpid()}'
-    with open(tmp, 'w') as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    from spact_mm.utils import atomic_write_bytes
+
+    atomic_write_bytes(text.encode('utf-8'), path)
 
 
 def format_audit_markdown(audit: dict) -> str:
@@ -646,10 +643,11 @@ def plot_audit(audit: dict, path: str) -> None:
         ax.set_title(f'{g}: fresh attackers on f_A output')
         ax.legend(fontsize=8)
     fig.tight_layout()
-    tmp = f'{path}.tmp-{os.getpid()}.png'
-    fig.savefig(tmp, dpi=100)
+    from spact_mm.utils.checkpoint import atomic_output
+
+    with atomic_output(path, '.tmp.png') as tmp:  # savefig picks the format by extension
+        fig.savefig(tmp, dpi=100)
     plt.close(fig)
-    os.replace(tmp, path)
 
 
 def attach_raw(audit: dict, raw: dict) -> dict:
@@ -705,8 +703,9 @@ def audit_with_raw(config: str, anonymizer: str, work_dir: str, mode: str = 'qui
     raw = run_audit(config, 'raw', osp.join(work_dir, 'raw'), mode, seed=seed,
                     data_root=data_root, cfg_options=cfg_options, progress=progress, data=data,
                     log=log)
-    name = method or (anonymizer if not osp.isfile(anonymizer) else
-                      osp.basename(osp.dirname(osp.abspath(anonymizer))) or 'anonymizer')
+    from spact_mm.evaluation.protocol import default_method_name
+
+    name = method or default_method_name(anonymizer, osp.isfile(anonymizer))
     out = run_audit(config, anonymizer, osp.join(work_dir, name), mode, method=name,
                     raw_audit=osp.join(work_dir, 'raw', 'audit.json'), seed=seed,
                     data_root=data_root, cfg_options=cfg_options, progress=progress, data=data,
@@ -750,8 +749,9 @@ def run_audit(config: str, anonymizer: str, work_dir: str, mode: str = 'quick',
             raw = json.load(f)
     f_a, oracle = build_anonymizer(anonymizer, cfg.get('anonymizer'))
     if method is None:
-        method = anonymizer if not osp.isfile(anonymizer) else \
-            osp.basename(osp.dirname(osp.abspath(anonymizer))) or anonymizer
+        from spact_mm.evaluation.protocol import default_method_name
+
+        method = default_method_name(anonymizer, osp.isfile(anonymizer))
     if data is None or oracle is not None:
         data = load_protocol_data(cfg, oracle, progress)
     action_model = cfg.action.model

@@ -128,6 +128,13 @@ def resolve_anonymizer(spec: str, anonymizer_cfg: Optional[dict] = None
     raise ValueError(f'{spec!r} is neither a baseline ({names}) nor an existing checkpoint file')
 
 
+def default_method_name(anonymizer: str, is_checkpoint: bool) -> str:
+    """Name in tables: the baseline name, or a checkpoint's folder name."""
+    if not is_checkpoint:
+        return anonymizer
+    return osp.basename(osp.dirname(osp.abspath(anonymizer))) or anonymizer
+
+
 def _insert_oracle(pipeline: list, mode: str) -> list:
     out, inserted = [], False
     for step in pipeline:
@@ -272,8 +279,7 @@ def run_protocol(config: str,
                 loader.persistent_workers = num_workers > 0
     anon_cfg, checkpoint, oracle = resolve_anonymizer(anonymizer, cfg.get('anonymizer'))
     if method is None:
-        method = anonymizer if checkpoint is None else \
-            osp.basename(osp.dirname(osp.abspath(anonymizer))) or anonymizer
+        method = default_method_name(anonymizer, checkpoint is not None)
     other = None
     if reuse is not None:  # checked before any training
         with open(reuse) as f:
