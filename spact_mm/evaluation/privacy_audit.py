@@ -673,16 +673,10 @@ def load_config(config: str, data_root: Optional[str] = None,
     from mmengine.registry import init_default_scope
 
     import spact_mm  # noqa: F401  (registers everything)
-    from spact_mm.evaluation.protocol import _retarget
+    from spact_mm.evaluation.protocol import load_protocol_config
 
-    cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+    cfg = load_protocol_config(config, data_root, cfg_options)
     init_default_scope(cfg.get('default_scope', 'spact_mm'))
-    if data_root is not None and cfg.get('data_root'):
-        for task in ('action', 'privacy'):
-            cfg[task] = _retarget(cfg[task].to_dict(), cfg.data_root, data_root)
-        cfg.data_root = data_root
     return cfg
 
 

@@ -211,6 +211,20 @@ def build_task_cfg(cfg: Config, task: str, anonymizer: dict, checkpoint: Optiona
     return Config(run)
 
 
+def load_protocol_config(config: str, data_root: Optional[str] = None,
+                         cfg_options: Optional[dict] = None) -> Config:
+    """Load a protocol config, merge ``cfg_options`` and point every task at ``data_root``."""
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if data_root is not None and cfg.get('data_root'):
+        for task in TASKS:
+            if task in cfg:
+                cfg[task] = _retarget(cfg[task].to_dict(), cfg.data_root, data_root)
+        cfg.data_root = data_root
+    return cfg
+
+
 def relative_drops(results: dict, raw: dict) -> Dict[str, float]:
     """Relative drop (%) of each figure from raw data, as the ↓% of Tables 1/2.
 
@@ -264,14 +278,7 @@ def run_protocol(config: str,
     import spact_mm  # noqa: F401  (registers everything)
 
     start = time.time()
-    cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    if data_root is not None and cfg.get('data_root'):
-        for task in TASKS:
-            if task in cfg:
-                cfg[task] = _retarget(cfg[task].to_dict(), cfg.data_root, data_root)
-        cfg.data_root = data_root
+    cfg = load_protocol_config(config, data_root, cfg_options)
     if num_workers is not None:
         for task in TASKS:
             for loader in _dataloaders(cfg.get(task, {})):
