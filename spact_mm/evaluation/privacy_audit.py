@@ -206,6 +206,16 @@ def _groups(metainfo_src: dict, classes: Sequence[str]) -> Dict[str, List[int]]:
     return groups or {'privacy': list(range(len(classes)))}
 
 
+def dataset_metainfo(ds_cfg: dict) -> dict:
+    """Metainfo of a dataset config with every attribute kept (built without a pipeline)."""
+    from spact_mm.registry import DATASETS
+
+    probe = dict(ds_cfg, pipeline=[])
+    if 'attributes' in probe:
+        probe['attributes'] = None
+    return dict(DATASETS.build(probe).metainfo)
+
+
 def load_protocol_data(cfg: Config, oracle_mode: Optional[str] = None, progress: bool = True
                        ) -> dict:
     """Decode the privacy and action data of a protocol config into memory.
@@ -252,13 +262,7 @@ def load_protocol_data(cfg: Config, oracle_mode: Optional[str] = None, progress:
     for split in ('train', 'val'):
         out['privacy'][split], ds = load('privacy', split)
         out['action'][split], _ = load('action', split)
-    from spact_mm.registry import DATASETS
-
-    probe = dict(ds)
-    if 'attributes' in probe:
-        probe['attributes'] = None
-    probe['pipeline'] = []
-    meta = DATASETS.build(probe).metainfo
+    meta = dataset_metainfo(ds)
     classes = list(meta['classes'])
     out['attributes'] = classes
     out['groups'] = _groups(dict(meta), classes)

@@ -65,7 +65,7 @@ class PrivacyProbeHook(Hook):
         self._data = None
 
     def _load(self):
-        from spact_mm.evaluation.privacy_audit import _load_split
+        from spact_mm.evaluation.privacy_audit import _load_split, dataset_metainfo
 
         def load(cfg):
             split = _load_split(dict(cfg), False, False, False, 'probe data')
@@ -78,12 +78,7 @@ class PrivacyProbeHook(Hook):
             train, val = train.subset(np.sort(perm[:half])), train.subset(np.sort(perm[half:]))
         else:
             val = load(self.val_dataset)
-        from spact_mm.registry import DATASETS
-
-        probe = dict(self.train_dataset, pipeline=[])
-        if 'attributes' in probe:
-            probe['attributes'] = None
-        classes = list(DATASETS.build(probe).metainfo['classes'])
+        classes = list(dataset_metainfo(self.train_dataset)['classes'])
         names = self.attributes or classes
         missing = [a for a in names if a not in classes]
         if missing:
