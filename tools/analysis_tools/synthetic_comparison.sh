@@ -20,10 +20,11 @@ mkdir -p "$WORK"
 [ -f "$WORK/spact/stage3/final.pth" ] || $PY -c "
 from spact_mm.apis.demo import run_demo
 run_demo('$WORK/spact', '$DATA')"
+case " ${METHODS:-supervised} " in *" supervised "*)
 [ -f "$WORK/supervised/final.pth" ] || $PY tools/train.py \
     configs/supervised/supervised-wu_unet-tiny-r3d18-r18_minimax-150iter_synthetic-a-person.py \
     --work-dir "$WORK/supervised" \
-    --cfg-options model.init_cfg.checkpoint="$WORK/spact/stage2/final.pth"
+    --cfg-options model.init_cfg.checkpoint="$WORK/spact/stage2/final.pth" ;; esac
 
 # 1b. The same two learned methods with 4x longer minimax (600 iterations): does
 #     the privacy cut grow with training? (docs/results.md, "longer minimax").
@@ -32,13 +33,16 @@ run_demo('$WORK/spact', '$DATA')"
 STAGE3=configs/spact/spact-stage3_unet-tiny-r3d18-r18_minimax-150iter_synthetic-a.py
 SUP=configs/supervised/supervised-wu_unet-tiny-r3d18-r18_minimax-150iter_synthetic-a-person.py
 LONG=(train_cfg.max_iters=600 train_cfg.val_interval=150)
+# SEED=k trains these two with randomness seed k (the second seed of the audit tables:
+# WORK=work_dirs/comparison/seed1 with spact -> the seed-0 demo, so only stage 3 differs).
+SEEDARG=(); [ -n "${SEED:-}" ] && SEEDARG=(--seed "$SEED")
 case " ${METHODS:-spact-600 supervised-600} " in *" spact-600 "*)
-  [ -f "$WORK/spact-600/final.pth" ] || $PY tools/train.py $STAGE3 --work-dir "$WORK/spact-600" \
+  [ -f "$WORK/spact-600/final.pth" ] || $PY tools/train.py $STAGE3 --work-dir "$WORK/spact-600" "${SEEDARG[@]}" \
       --cfg-options model.init_cfg.checkpoint="$WORK/spact/stage2/final.pth" "${LONG[@]}" \
       custom_hooks.3.threshold=1e9 ;; esac
 case " ${METHODS:-spact-600 supervised-600} " in *" supervised-600 "*)
   [ -f "$WORK/supervised-600/final.pth" ] || $PY tools/train.py $SUP \
-      --work-dir "$WORK/supervised-600" \
+      --work-dir "$WORK/supervised-600" "${SEEDARG[@]}" \
       --cfg-options model.init_cfg.checkpoint="$WORK/spact/stage2/final.pth" "${LONG[@]}" ;; esac
 
 # TRAIN_ONLY=1 stops here: the learned anonymizers for tools/analysis_tools/synthetic_audit.sh.
