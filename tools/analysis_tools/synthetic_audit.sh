@@ -11,7 +11,7 @@
 # ("same cross novel"), SEEDS (attacker seeds, "0"), MODE (full|quick).
 # Learned anonymizers are read from TRAINED (made by synthetic_comparison.sh with
 # TRAIN_ONLY=1): spact = TRAINED/spact/stage3/final.pth, spact-600, supervised,
-# supervised-600 = TRAINED/<name>/final.pth; NAME=path/to/final.pth also works.
+# supervised-600, bdq-entropy, bdq-ssl = TRAINED/<name>/final.pth; NAME=path/to/final.pth also works.
 set -euo pipefail
 WORK=${1:-work_dirs/audit}
 DATA=${2:-data/synthetic-val32}
@@ -20,7 +20,7 @@ PY=${PYTHON:-python}
 MODE=${MODE:-full}
 P=configs/protocols
 METHODS=${METHODS:-"downsample-2x downsample-4x obf-blackening obf-blackening-oracle \
-obf-strongblur-oracle motion-only bdq-fixed supervised-600 spact spact-600"}
+obf-strongblur-oracle motion-only bdq-fixed bdq-entropy bdq-ssl supervised-600 spact spact-600"}
 for seed in ${SEEDS:-0}; do
   for proto in ${PROTOCOLS:-same cross novel}; do
     case $proto in
@@ -33,13 +33,16 @@ for seed in ${SEEDS:-0}; do
     for m in raw $METHODS; do
       case $m in
         spact) A=$TRAINED/spact/stage3/final.pth ;;
-        spact-600|supervised|supervised-600) A=$TRAINED/$m/final.pth ;;
+        spact-600|supervised|supervised-600|bdq-entropy|bdq-ssl) A=$TRAINED/$m/final.pth ;;
         *=*) A=${m#*=}; m=${m%%=*} ;;
         *) A=$m ;;
       esac
       [ -f "$OUT/$m/audit.json" ] && continue
       if [ ! -e "$A" ] && [[ $A == */* ]]; then echo "skip $m: no $A" >&2; continue; fi
       RAW=(); [ "$m" = raw ] || RAW=(--raw-audit "$OUT/raw/audit.json")
+      # a trained BDQ checkpoint holds a BDQEncoder, not the protocol's UNet f_A
+      case $m in bdq-*) [ "$m" = bdq-fixed ] || RAW+=(--cfg-options anonymizer._delete_=True \
+          anonymizer.type=BDQEncoder) ;; esac
       $PY tools/privacy_audit.py "$CFG" --anonymizer "$A" --method "$m" --mode "$MODE" \
           --seed "$seed" --work-dir "$OUT/$m" --data-root "$DATA" --no-progress "${RAW[@]}"
     done

@@ -45,6 +45,15 @@ case " ${METHODS:-spact-600 supervised-600} " in *" supervised-600 "*)
       --work-dir "$WORK/supervised-600" "${SEEDARG[@]}" \
       --cfg-options model.init_cfg.checkpoint="$WORK/spact/stage2/final.pth" "${LONG[@]}" ;; esac
 
+# 1c. BDQ (Kumawat & Nagahara, ECCV 2022) with its own objective (privacy entropy through
+#     gradient reversal, person-attribute labels) and with SPAct's label-free one; from
+#     scratch, 300 iterations (configs/bdq/README.md).
+for m in bdq-entropy bdq-ssl; do
+  case " ${METHODS:-} " in *" $m "*)
+    [ -f "$WORK/$m/final.pth" ] || $PY tools/train.py configs/bdq/${m}_bdq-tiny-r3d18-r18_minimax-300iter_synthetic-a*.py \
+        --work-dir "$WORK/$m" "${SEEDARG[@]}" ;; esac
+done
+
 # TRAIN_ONLY=1 stops here: the learned anonymizers for tools/analysis_tools/synthetic_audit.sh.
 [ "${TRAIN_ONLY:-0}" = 1 ] && exit 0
 
