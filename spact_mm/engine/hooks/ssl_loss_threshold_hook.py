@@ -18,16 +18,21 @@ class SSLLossThresholdHook(Hook):
     of stage 1 (f_A reconstruction <= th_A0, Eq. 6) is mmengine's own
     ``EarlyStoppingHook`` with ``stopping_threshold``; see the stage-1 configs.
 
+    The watched loss is by default the model's privacy loss, the ``loss_key``
+    of its privacy head (:class:`BasePrivacyHead`): ``loss_ssl`` (L_B) for
+    SPAct's heads, ``loss_privacy`` for the supervised head of [41].
+
     Args:
         threshold: th_Bmax.
-        loss_key: Logged loss to watch (``loss_ssl`` = L_B).
+        loss_key: Logged loss to watch; ``None`` (default): the privacy
+            head's ``loss_key`` (``loss_ssl`` if the model has none).
         window: Iterations averaged.
         min_iters: Do not stop before this many iterations.
     """
 
     priority = 'LOW'
 
-    def __init__(self, threshold: float, loss_key: str = 'loss_ssl', window: int = 10,
+    def __init__(self, threshold: float, loss_key: Optional[str] = None, window: int = 10,
                  min_iters: int = 0) -> None:
         self.threshold = float(threshold)
         self.loss_key = loss_key
@@ -35,9 +40,20 @@ class SSLLossThresholdHook(Hook):
         self.min_iters = min_iters
         self.stopped_at: Optional[int] = None
 
+    def before_train(self, runner) -> None:
+        """Resolve the default ``loss_key`` from the model's privacy head."""
+        if self.loss_key is None:
+            from mmengine.model import is_model_wrapper
+
+            model = getattr(runner, 'model', None)
+            model = model.module if is_model_wrapper(model) else model
+            self.loss_key = getattr(model, 'privacy_loss_key', None) or 'loss_ssl'
+
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         if runner.iter + 1 < self.min_iters:
             return
+        if self.loss_key is None:
+            self.before_train(runner)
         scalars = runner.message_hub.log_scalars
         key = f'train/{self.loss_key}'
         if key not in scalars:

@@ -1,9 +1,10 @@
 """The minimax alternation of SPAct (Sec. 3.3, Eq. 7-9) as an optim wrapper."""
 from contextlib import ExitStack, contextmanager
-from typing import Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 import torch
 import torch.nn as nn
+from mmengine.model import is_model_wrapper
 from mmengine.optim import AmpOptimWrapper, OptimWrapper, OptimWrapperDict
 
 from spact_mm.registry import OPTIM_WRAPPERS
@@ -42,6 +43,23 @@ def modules_outside(branch_modules: Dict[str, List[nn.Module]],
     return [m for b, mods in branch_modules.items() if b not in active for m in mods]
 
 
+def to_channels_last(model: nn.Module) -> None:
+    """Convert every 2D / 3D convolution weight to the channels-last memory format."""
+    for m in model.modules():
+        w = getattr(m, 'weight', None)
+        if isinstance(m, nn.modules.conv._ConvNd) and w is not None and w.dim() in (4, 5):
+            fmt = torch.channels_last if w.dim() == 4 else torch.channels_last_3d
+            w.data = w.data.contiguous(memory_format=fmt)
+
+
+def reinitialise(modules: Iterable[nn.Module]) -> None:
+    """``reset_parameters`` of every submodule that has one (PyTorch's default init)."""
+    for top in modules:
+        for m in top.modules():
+            if hasattr(m, 'reset_parameters'):
+                m.reset_parameters()
+
+
 @OPTIM_WRAPPERS.register_module()
 class MinimaxOptimWrapper(OptimWrapperDict):
     """One optimiser per branch, alternating SPAct's two minimax steps.
@@ -54,14 +72,17 @@ class MinimaxOptimWrapper(OptimWrapperDict):
     - step 1 (``'anonymizer'``, Eq. 9): only f_A's parameters require grad.
       f_T and f_B are frozen (no weight gradients are built) but gradients flow
       through them to f_A; the privacy branch reads its input through a
-      gradient reversal layer whose weight this wrapper sets to ``ssl_weight``,
-      so f_A's gradient of the summed loss is ``grad(L_T) - w * grad(L_B)``.
+      gradient reversal layer whose weight is ``ssl_weight``, so f_A's
+      gradient of the summed loss is ``grad(L_T) - w * grad(L_B)``.
     - step 2 (``'adversary'``, Eq. 7 and 8): only f_T and f_B require grad;
       f_A, with no parameter requiring grad, records no autograd graph. f_T's
       gradient of the sum is ``grad(L_T)`` and f_B's is ``grad(L_B)``.
 
     Each cycle runs ``anonymizer_steps`` step-1 iterations, then
-    ``adversary_steps`` step-2 iterations. A branch without an optimiser is
+    ``adversary_steps`` step-2 iterations. Before each forward pass the
+    wrapper calls the model's ``set_minimax_phase(phase, ssl_weight)``
+    (:meth:`SPActRecognizer.set_minimax_phase`), the one place where the model
+    learns the phase and omega. A branch without an optimiser is
     never updated (e.g. stage 2 has no ``anonymizer`` branch; the "frozen f_B"
     ablation has no ``privacy`` branch). Build it with
     :class:`MinimaxOptimWrapperConstructor`.
@@ -165,6 +186,8 @@ class MinimaxOptimWrapper(OptimWrapperDict):
         self.minimax_iter = 0  # iterations done; the phase is derived from it
         self._branch_params: Dict[str, List[nn.Parameter]] = {}
         self._branch_modules: Dict[str, List[nn.Module]] = {}
+        self._frozen_here: Set[int] = set()  # ids of the parameters this wrapper froze
+        self._reversal_checked = False
         self.frozen_branches_eval = bool(frozen_branches_eval)
         self.nonfinite_guard = NonFiniteGuard(max_nonfinite_in_row)
         if privacy_restart_interval < 0 or privacy_restart_warmup < 0:
@@ -225,8 +248,9 @@ class MinimaxOptimWrapper(OptimWrapperDict):
     def set_branch_modules(self, branch_modules: Dict[str, List[nn.Module]]) -> None:
         """Tell the wrapper every branch's modules (set by the constructor).
 
-        Their parameters are frozen and unfrozen per step; branches listed here
-        without an optimiser are kept frozen. With ``frozen_branches_eval`` the
+        Their parameters are frozen and unfrozen per step (see
+        :meth:`_enter_phase`); branches listed here without an optimiser are
+        kept frozen. With ``frozen_branches_eval`` the
         modules of the branches a step does not update run that step in eval
         mode.
         """
@@ -247,10 +271,7 @@ class MinimaxOptimWrapper(OptimWrapperDict):
         if not self._branch_modules.get('privacy'):
             raise RuntimeError('privacy_restart_interval needs the branch modules: build the '
                                'wrapper with MinimaxOptimWrapperConstructor')
-        for top in self._branch_modules['privacy']:
-            for m in top.modules():
-                if hasattr(m, 'reset_parameters'):
-                    m.reset_parameters()
+        reinitialise(self._branch_modules['privacy'])
         self.optim_wrappers['privacy'].optimizer.state.clear()
         self.privacy_restarts += 1
 
@@ -265,26 +286,55 @@ class MinimaxOptimWrapper(OptimWrapperDict):
             print_log(f'minimax iteration {it}: f_B restarted (restart {self.privacy_restarts})',
                       logger='current')
 
-    def _set_requires_grad(self, model: nn.Module) -> None:
+    def _enter_phase(self, model: nn.Module) -> None:
+        """Freeze the branches this phase does not update; tell the model the phase.
+
+        As mmagic's ``BaseGAN.train_step`` does with ``set_requires_grad``,
+        the parameters of the inactive branches stop requiring grad, and those
+        of the active ones require it again. Only parameters this wrapper froze
+        itself are turned back on: a parameter frozen by design (the momentum
+        key encoder of :class:`MoCoPrivacyHead`, a frozen f_A, a backbone's
+        ``frozen_stages``) stays frozen. Then the model's
+        ``set_minimax_phase(phase, ssl_weight)`` (:class:`SPActRecognizer`)
+        hands the phase and omega to its privacy head.
+        """
         active = set(self.active_branches)
         for branch, params in self._branch_params.items():
             for p in params:
-                p.requires_grad_(branch in active)
+                if branch not in active and p.requires_grad:
+                    p.requires_grad_(False)
+                    self._frozen_here.add(id(p))
+                elif branch in active and id(p) in self._frozen_here:
+                    p.requires_grad_(True)
+                    self._frozen_here.discard(id(p))
+        target = model.module if is_model_wrapper(model) else model
+        set_phase = getattr(target, 'set_minimax_phase', None)
+        if set_phase is not None:
+            set_phase(self.phase, self.ssl_weight)
+        elif not self._reversal_checked:
+            self._check_reversal(target)
+
+    def _check_reversal(self, model: nn.Module) -> None:
+        """For a model without ``set_minimax_phase``: step 1 needs a reversal layer (Eq. 9).
+
+        Such a model (e.g. a hand-built one) keeps its own reversal weights and
+        phases; this is checked once.
+        """
         from spact_mm.models.layers import GradientReversal
 
-        found = False
-        for m in model.modules():
-            if isinstance(m, GradientReversal):
-                m.weight = self.ssl_weight
-                found = True
-        if self.anonymizer_steps and self._branch_params.get('privacy') and not found:
+        self._reversal_checked = True
+        if not (self.anonymizer_steps and self._branch_params.get('privacy')):
+            return
+        layers = [m for m in model.modules() if isinstance(m, GradientReversal)]
+        if not layers:
             raise RuntimeError('the model has a privacy branch but no GradientReversal layer; '
                                'step 1 could not maximise L_B (Eq. 9)')
-        # Heads whose loss depends on the step (e.g. SupervisedPrivacyHead of [41]:
-        # entropy in step 1, BCE in step 2) declare a ``minimax_phase`` attribute.
-        for m in model.modules():
-            if hasattr(m, 'minimax_phase'):
-                m.minimax_phase = self.phase
+        if any(m.weight != self.ssl_weight for m in layers):
+            from mmengine.logging import print_log
+
+            print_log(f'{type(model).__name__} has no set_minimax_phase: its GradientReversal '
+                      f'weights {[m.weight for m in layers]} are used, not ssl_weight='
+                      f'{self.ssl_weight}', logger='current', level=30)
 
     # ------------------------------------------------------ accumulation window
     def _window(self) -> Tuple[int, bool]:
@@ -299,14 +349,6 @@ class MinimaxOptimWrapper(OptimWrapperDict):
         size = k if self.max_iters < 0 else max(1, min(k, self.max_iters - start))
         return size, self.minimax_iter + 1 - start >= size
 
-    def _to_channels_last(self, model: nn.Module) -> None:
-        for m in model.modules():
-            w = getattr(m, 'weight', None)
-            if isinstance(m, nn.modules.conv._ConvNd) and w is not None and w.dim() in (4, 5):
-                fmt = torch.channels_last if w.dim() == 4 else torch.channels_last_3d
-                w.data = w.data.contiguous(memory_format=fmt)
-        self._channels_last_done = True
-
     # ------------------------------------------------------------- mmengine API
     @contextmanager
     def optim_context(self, model: nn.Module):
@@ -318,10 +360,11 @@ class MinimaxOptimWrapper(OptimWrapperDict):
         the window's last backward pass).
         """
         if self.channels_last and not self._channels_last_done:
-            self._to_channels_last(model)
+            to_channels_last(model)
+            self._channels_last_done = True
         self._maybe_restart()
         self.nonfinite_guard.snapshot(model)  # BN statistics, restored if the step is skipped
-        self._set_requires_grad(model)
+        self._enter_phase(model)
         self.message_hub.update_scalar('train/minimax_step', 1. if self.phase == 'anonymizer'
                                        else 2.)
         with ExitStack() as stack:

@@ -1,4 +1,5 @@
-"""Privacy heads."""
+"""Privacy heads: the privacy branch f_B and its loss, one :class:`BasePrivacyHead` each."""
+from .base_privacy_head import MINIMAX_PHASES, BasePrivacyHead
 from .bdq_privacy_head import BDQPrivacyHead, categorical_entropy_with_logits
 from .ensemble_privacy_head import EnsemblePrivacyHead
 from .moco_privacy_head import MoCoPrivacyHead
@@ -7,6 +8,7 @@ from .ssl_privacy_head import SSLPrivacyHead, encode, sample_frame_pairs
 from .supervised_privacy_head import SupervisedPrivacyHead, binary_entropy_with_logits
 
 __all__ = [
+    'BasePrivacyHead', 'MINIMAX_PHASES',
     'SSLPrivacyHead', 'sample_frame_pairs', 'encode', 'SupervisedPrivacyHead',
     'binary_entropy_with_logits', 'MoCoPrivacyHead', 'RotNetPrivacyHead', 'rotation_batch',
     'EnsemblePrivacyHead', 'BDQPrivacyHead', 'categorical_entropy_with_logits'

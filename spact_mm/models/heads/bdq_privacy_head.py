@@ -49,7 +49,7 @@ class BDQPrivacyHead(SupervisedPrivacyHead):
 
     :meth:`loss` returns ``loss_privacy``:
 
-    - step 2 (phase ``'adversary'``): f_B's BCE (``multi_label``) or cross
+    - step 2 (phase ``'adversary'`` or ``None``): f_B's BCE (``multi_label``) or cross
       entropy (``single_label``) on ``data_sample.privacy_label``, summed over
       the budget models;
     - step 1 (phase ``'anonymizer'``): the mean entropy of the most confident
@@ -66,7 +66,7 @@ class BDQPrivacyHead(SupervisedPrivacyHead):
         num_frames: Frames per clip fed to f_B (1 as in BDQ).
         **kwargs: The other arguments of :class:`SupervisedPrivacyHead`
             (backbone, in_channels, num_models, restart_interval,
-            grad_reverse_weight, init_cfg).
+            ssl_weight, init_cfg).
     """
 
     def __init__(self,
@@ -147,9 +147,7 @@ class BDQPrivacyHead(SupervisedPrivacyHead):
         Returns:
             ``dict(loss_privacy=..., privacy_entropy=...)`` (the second only logged).
         """
-        if self.minimax_phase not in ('anonymizer', 'adversary'):
-            raise ValueError(f'unknown minimax phase {self.minimax_phase!r}')
-        step2 = self.minimax_phase == 'adversary'
+        step2 = not self.maximised
         if step2 and self.training and torch.is_grad_enabled():
             # restart before the forward pass, as SupervisedPrivacyHead does
             if self.restart_interval and self.num_updates and \
@@ -163,7 +161,7 @@ class BDQPrivacyHead(SupervisedPrivacyHead):
         logits = self.logits(self.grad_reverse(frames))
         entropy = torch.stack([self.entropy(z) for z in logits])
         if not step2:
-            return dict(loss_privacy=entropy.min(), privacy_entropy=entropy.min().detach())
+            return {self.loss_key: entropy.min(), 'privacy_entropy': entropy.min().detach()}
         if aux_inputs is not None:
             targets = self._targets(data_samples, 'aux_privacy_label', frames.shape[0] // repeats)
         else:  # frames are ordered sample by sample
@@ -176,4 +174,4 @@ class BDQPrivacyHead(SupervisedPrivacyHead):
         else:
             classes = self.class_targets(targets).repeat_interleave(repeats, dim=0)
             fit = sum(F.cross_entropy(z, classes) for z in logits)
-        return dict(loss_privacy=fit, privacy_entropy=entropy.min().detach())
+        return {self.loss_key: fit, 'privacy_entropy': entropy.min().detach()}

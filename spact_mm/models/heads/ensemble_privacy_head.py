@@ -3,13 +3,14 @@ from typing import Dict, List, Optional, Sequence
 
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModule
 
 from spact_mm.registry import MODELS
 
+from .base_privacy_head import BasePrivacyHead
+
 
 @MODELS.register_module()
-class EnsemblePrivacyHead(BaseModule):
+class EnsemblePrivacyHead(BasePrivacyHead):
     """Several privacy heads trained side by side; L_B is the mean of theirs.
 
     Each member (e.g. an :class:`SSLPrivacyHead` with a ResNet-50 f_B and one
@@ -21,8 +22,9 @@ class EnsemblePrivacyHead(BaseModule):
     as ``loss_ssl``, so in step 1 (Eq. 9) f_A maximises the members' mean loss
     and in step 2 (Eq. 8) every member is trained on its own loss (the mean
     scales each member's gradient by 1/M). Every member keeps its own
-    :class:`GradientReversal` layer and, if it has one, ``minimax_phase``:
-    :class:`MinimaxOptimWrapper` walks all modules and sets both.
+    :class:`GradientReversal` layer (the ensemble owns none, so no gradient is
+    reversed twice); :meth:`set_minimax_phase` hands the phase and omega on to
+    every member.
 
     With ``reduction='min'`` (the "model ensemble" of Wu et al. [41]), step 1
     uses the strongest member instead:
@@ -30,20 +32,23 @@ class EnsemblePrivacyHead(BaseModule):
         L_B = min_m L_B^m  (step 1),   L_B = (1 / M) * sum_m L_B^m  (step 2)
 
     so f_A maximises the loss of the member that currently sees most (fooling
-    one f_B is not enough), while step 2 still trains every member. The phase
-    is read from ``minimax_phase``, which :class:`MinimaxOptimWrapper` sets.
+    one f_B is not enough), while step 2 still trains every member.
 
-    Each member's value is also returned, detached, as ``ssl_<name>``: keys
-    without ``loss`` are logged by mmengine but not added to the total loss.
+    The ensemble's :attr:`loss_key` is its members' (they must share one,
+    ``loss_ssl`` for SSL members). Each member's value is also returned,
+    detached, as ``ssl_<name>``: keys without ``loss`` are logged by mmengine
+    but not added to the total loss.
 
     Args:
-        heads: Member privacy head configs (at least two), each returning
-            ``loss_ssl``.
+        heads: Member privacy head configs (at least two), each a
+            :class:`BasePrivacyHead` and all with the same ``loss_key``.
         names: One log name per member (default ``'0'``, ``'1'``, ...); must
             not contain ``'loss'``.
         reduction: ``'mean'`` (default, Table 6) or ``'min'`` (see above).
         init_cfg: mmengine init config.
     """
+
+    reverses_gradient = False  # the members reverse their own input
 
     def __init__(self,
                  heads: Sequence[dict],
@@ -54,7 +59,6 @@ class EnsemblePrivacyHead(BaseModule):
         if reduction not in ('mean', 'min'):
             raise ValueError(f"reduction must be 'mean' or 'min', got {reduction!r}")
         self.reduction = reduction
-        self.minimax_phase = 'adversary'  # set by MinimaxOptimWrapper every iteration
         if len(heads) < 2:
             raise ValueError(f'an ensemble needs at least 2 privacy heads, got {len(heads)}')
         names = [str(i) for i in range(len(heads))] if names is None else list(names)
@@ -64,7 +68,22 @@ class EnsemblePrivacyHead(BaseModule):
             raise ValueError(f"member names must not contain 'loss' (mmengine would add the "
                              f'logged value to the total loss): {names}')
         self.heads = nn.ModuleList([MODELS.build(h) for h in heads])
+        not_heads = [type(h).__name__ for h in self.heads if not isinstance(h, BasePrivacyHead)]
+        if not_heads:
+            raise TypeError(f'ensemble members must be privacy heads (BasePrivacyHead), got '
+                            f'{not_heads}')
+        keys = {h.loss_key for h in self.heads}
+        if len(keys) > 1:
+            raise ValueError(f'ensemble members return different losses {sorted(keys)}; '
+                             'one ensemble averages one kind of L_B')
+        self.loss_key = keys.pop()
         self.names = names
+
+    def set_minimax_phase(self, phase: Optional[str], ssl_weight: float) -> None:
+        """Take the phase (for ``reduction='min'``) and hand it and omega to every member."""
+        super().set_minimax_phase(phase, ssl_weight)
+        for head in self.heads:
+            head.set_minimax_phase(phase, ssl_weight)
 
     def loss(self,
              inputs: torch.Tensor,
@@ -78,18 +97,17 @@ class EnsemblePrivacyHead(BaseModule):
             aux_inputs: Passed to every member (cross-dataset protocol).
 
         Returns:
-            ``dict(loss_ssl=mean, ssl_<name>=member value, ...)``.
+            ``{loss_key: mean (or min), ssl_<name>: member value, ...}``.
         """
         member = []
         for head in self.heads:
             out = head.loss(inputs, data_samples, aux_inputs=aux_inputs)
-            if 'loss_ssl' not in out:
-                raise KeyError(f'{type(head).__name__} returned {sorted(out)}, no loss_ssl')
-            member.append(out['loss_ssl'])
+            if self.loss_key not in out:
+                raise KeyError(f'{type(head).__name__} returned {sorted(out)}, no '
+                               f'{self.loss_key}')
+            member.append(out[self.loss_key])
         stacked = torch.stack(member)
-        if self.reduction == 'min' and self.minimax_phase == 'anonymizer':
-            losses = dict(loss_ssl=stacked.min())
-        else:
-            losses = dict(loss_ssl=stacked.mean())
+        step1_min = self.reduction == 'min' and self.maximised
+        losses = {self.loss_key: stacked.min() if step1_min else stacked.mean()}
         losses.update({f'ssl_{n}': v.detach() for n, v in zip(self.names, member)})
         return losses

@@ -22,8 +22,6 @@ from spact_mm.registry import MODELS
 
 from .ssl_privacy_head import SSLPrivacyHead, encode
 
-_PHASES = (None, 'anonymizer', 'adversary')
-
 
 @MODELS.register_module()
 class MoCoPrivacyHead(SSLPrivacyHead):
@@ -44,10 +42,12 @@ class MoCoPrivacyHead(SSLPrivacyHead):
     The key encoder follows ``key <- (1 - momentum) * key + momentum * query``
     (mmengine's EMA convention: MoCo's m = 0.999 is ``momentum=0.001``) and
     this batch's keys replace the oldest ones in the queue, only when f_B is
-    being trained: in minimax step 2 (:attr:`minimax_phase` ``'adversary'``,
-    set by :class:`MinimaxOptimWrapper`) or, outside a minimax loop (phase
-    ``None``, e.g. stage-2 pre-training), in train mode. Step 1 and eval mode
-    leave both untouched.
+    being trained (:meth:`BasePrivacyHead.trains_fb`): in minimax step 2
+    (phase ``'adversary'``, handed over by :meth:`set_minimax_phase`) or,
+    outside a minimax loop (phase ``None``, e.g. stage-2 pre-training), in
+    train mode. Step 1 and eval mode leave both untouched. The key encoder is
+    frozen by design (mmengine's EMA turns its ``requires_grad`` off);
+    :class:`MinimaxOptimWrapper` never turns it back on.
 
     A stage-3 run loads a stage-2 checkpoint that has f_B but no key encoder:
     the EMA's persistent ``steps`` buffer is then 0, and the first training
@@ -67,8 +67,9 @@ class MoCoPrivacyHead(SSLPrivacyHead):
         frame_sampler: S_F config (see :class:`SSLPrivacyHead`).
         views: ``'frames'`` or ``'clips'`` (see :class:`SSLPrivacyHead`).
         clip_len: Sub-clip length for ``views='clips'``.
-        grad_reverse_weight: Initial omega of the gradient reversal layer.
+        ssl_weight: Initial omega of Eq. 9 (see :class:`BasePrivacyHead`).
         init_cfg: mmengine init config.
+        grad_reverse_weight: Deprecated alias of ``ssl_weight``.
     """
 
     def __init__(self,
@@ -85,11 +86,12 @@ class MoCoPrivacyHead(SSLPrivacyHead):
                  frame_sampler: dict = dict(mode='random'),
                  views: str = 'frames',
                  clip_len: Optional[int] = None,
-                 grad_reverse_weight: float = 1.0,
-                 init_cfg: Optional[dict] = None) -> None:
+                 ssl_weight: float = 1.0,
+                 init_cfg: Optional[dict] = None,
+                 grad_reverse_weight: Optional[float] = None) -> None:
         super().__init__(backbone=backbone, neck=neck, loss=None, frame_sampler=frame_sampler,
-                         views=views, clip_len=clip_len,
-                         grad_reverse_weight=grad_reverse_weight, init_cfg=init_cfg)
+                         views=views, clip_len=clip_len, ssl_weight=ssl_weight,
+                         init_cfg=init_cfg, grad_reverse_weight=grad_reverse_weight)
         if queue_len < 1:
             raise ValueError(f'queue_len must be >= 1, got {queue_len}')
         self.head = MODELS.build(head)
@@ -98,19 +100,11 @@ class MoCoPrivacyHead(SSLPrivacyHead):
         self.queue_len = queue_len
         self.register_buffer('queue', F.normalize(torch.randn(feat_dim, queue_len), dim=0))
         self.register_buffer('queue_ptr', torch.zeros(1, dtype=torch.long))
-        #: ``'anonymizer'`` (step 1), ``'adversary'`` (step 2) or ``None`` (no minimax).
-        self.minimax_phase: Optional[str] = None
 
     @property
     def key_synced(self) -> bool:
         """Whether the key encoder holds weights (copied or loaded)."""
         return bool(self.encoder_k.steps > 0)
-
-    def trains_fb(self) -> bool:
-        """Whether this call trains f_B: step 2, or train mode outside a minimax loop."""
-        if self.minimax_phase not in _PHASES:
-            raise ValueError(f'unknown minimax phase {self.minimax_phase!r}')
-        return self.training and self.minimax_phase != 'anonymizer'
 
     @torch.no_grad()
     def _dequeue_and_enqueue(self, keys: torch.Tensor) -> None:

@@ -69,8 +69,9 @@ class RotNetPrivacyHead(SSLPrivacyHead):
         frame_sampler: S_F config (see :class:`SSLPrivacyHead`).
         views: ``'frames'`` or ``'clips'`` (see :class:`SSLPrivacyHead`).
         clip_len: Sub-clip length for ``views='clips'``.
-        grad_reverse_weight: Initial omega of the gradient reversal layer.
+        ssl_weight: Initial omega of Eq. 9 (see :class:`BasePrivacyHead`).
         init_cfg: mmengine init config.
+        grad_reverse_weight: Deprecated alias of ``ssl_weight``.
     """
 
     def __init__(self,
@@ -81,11 +82,12 @@ class RotNetPrivacyHead(SSLPrivacyHead):
                  frame_sampler: dict = dict(mode='random'),
                  views: str = 'frames',
                  clip_len: Optional[int] = None,
-                 grad_reverse_weight: float = 1.0,
-                 init_cfg: Optional[dict] = None) -> None:
+                 ssl_weight: float = 1.0,
+                 init_cfg: Optional[dict] = None,
+                 grad_reverse_weight: Optional[float] = None) -> None:
         super().__init__(backbone=backbone, neck=neck, loss=loss, frame_sampler=frame_sampler,
-                         views=views, clip_len=clip_len,
-                         grad_reverse_weight=grad_reverse_weight, init_cfg=init_cfg)
+                         views=views, clip_len=clip_len, ssl_weight=ssl_weight,
+                         init_cfg=init_cfg, grad_reverse_weight=grad_reverse_weight)
         self.fc = nn.Linear(in_channels, NUM_ROTATIONS)
 
     def rotation_logits(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:

@@ -4,10 +4,10 @@ from typing import Dict, List, Optional, Tuple
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.model import BaseModule
 
-from spact_mm.models.layers import GradientReversal
 from spact_mm.registry import MODELS
+
+from .base_privacy_head import BasePrivacyHead
 
 _SAMPLER_MODES = ('random', 'near', 'far')
 
@@ -69,15 +69,16 @@ def encode(backbone: nn.Module, neck: nn.Module, x: torch.Tensor) -> torch.Tenso
 
 
 @MODELS.register_module()
-class SSLPrivacyHead(BaseModule):
+class SSLPrivacyHead(BasePrivacyHead):
     """f_B (2D backbone) + g (projection) + NT-Xent over frame pairs (Eq. 5).
 
     Given an anonymized batch, :meth:`loss` draws two frames per clip with the
     temporal sampler S_F (or, for the cross-dataset protocol, takes two views
     of an auxiliary, anonymized image batch), encodes both with f_B and g and
-    returns ``loss_ssl`` = L_B. The frames enter through a
-    :class:`GradientReversal` layer so that, in minimax step 1, f_A receives
-    ``-w * grad(L_B)`` (Eq. 9) while f_B itself is trained on ``L_B`` (Eq. 8).
+    returns ``loss_ssl`` = L_B. The frames enter through the
+    :class:`GradientReversal` layer of :class:`BasePrivacyHead`, so that, in
+    minimax step 1, f_A receives ``-w * grad(L_B)`` (Eq. 9) while f_B itself
+    is trained on ``L_B`` (Eq. 8).
 
     With ``views='clips'`` the positives are two sub-clips of ``clip_len``
     frames of the same clip, starting at two distinct offsets drawn by S_F,
@@ -97,10 +98,14 @@ class SSLPrivacyHead(BaseModule):
         views: ``'frames'`` (two frames per clip, Eq. 5) or ``'clips'`` (two
             sub-clips per clip, Table 3 "Spatio-Temporal").
         clip_len: Frames per sub-clip; required with ``views='clips'``.
-        grad_reverse_weight: Initial omega of the gradient reversal layer; a
-            :class:`MinimaxOptimWrapper` overrides it with its ``ssl_weight``.
+        ssl_weight: Initial omega of Eq. 9 (the reversal layer's weight); a
+            :class:`MinimaxOptimWrapper` sets its own ``ssl_weight`` every
+            iteration.
         init_cfg: mmengine init config.
+        grad_reverse_weight: Deprecated alias of ``ssl_weight``.
     """
+
+    loss_key = 'loss_ssl'
 
     def __init__(self,
                  backbone: dict = dict(type='mmpretrain.ResNet', depth=50),
@@ -111,9 +116,11 @@ class SSLPrivacyHead(BaseModule):
                  frame_sampler: dict = dict(mode='random'),
                  views: str = 'frames',
                  clip_len: Optional[int] = None,
-                 grad_reverse_weight: float = 1.0,
-                 init_cfg: Optional[dict] = None) -> None:
-        super().__init__(init_cfg=init_cfg)
+                 ssl_weight: float = 1.0,
+                 init_cfg: Optional[dict] = None,
+                 grad_reverse_weight: Optional[float] = None) -> None:
+        super().__init__(ssl_weight=ssl_weight, init_cfg=init_cfg,
+                         grad_reverse_weight=grad_reverse_weight)
         if views not in _VIEWS:
             raise ValueError(f'views must be one of {_VIEWS}, got {views!r}')
         if views == 'clips' and (clip_len is None or clip_len < 1):
@@ -125,7 +132,6 @@ class SSLPrivacyHead(BaseModule):
         self.frame_sampler.update(frame_sampler)
         self.views = views
         self.clip_len = clip_len
-        self.grad_reverse = GradientReversal(grad_reverse_weight)
 
     def project(self, x: torch.Tensor) -> torch.Tensor:
         """g(f_B(x)) for frames (B, C, H, W) or sub-clips (B, C, T, H, W) -> (B, D)."""
@@ -221,4 +227,4 @@ class SSLPrivacyHead(BaseModule):
         Returns:
             ``dict(loss_ssl=L_B)``.
         """
-        return dict(loss_ssl=self.ssl_loss(*self.pair_views(inputs, aux_inputs)))
+        return {self.loss_key: self.ssl_loss(*self.pair_views(inputs, aux_inputs))}

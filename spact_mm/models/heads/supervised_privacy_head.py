@@ -12,10 +12,10 @@ from typing import Dict, List, Optional, Tuple
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.model import BaseModule
 
-from spact_mm.models.layers import GradientReversal
 from spact_mm.registry import MODELS
+
+from .base_privacy_head import BasePrivacyHead
 
 
 def binary_entropy_with_logits(logits: torch.Tensor) -> torch.Tensor:
@@ -28,24 +28,25 @@ def binary_entropy_with_logits(logits: torch.Tensor) -> torch.Tensor:
 
 
 @MODELS.register_module()
-class SupervisedPrivacyHead(BaseModule):
+class SupervisedPrivacyHead(BasePrivacyHead):
     """Supervised budget model f_B of [41] for :class:`SPActRecognizer`.
 
     :meth:`loss` takes ``num_frames`` frames per (anonymized) clip, classifies
     them with each budget model (backbone + global pooling + linear layer)
     and returns ``loss_privacy``:
 
-    - in step 2 (phase ``'adversary'``, and whenever no minimax wrapper drives
-      the phase): the BCE of every budget model on the clip's multi-hot
+    - in step 2 (phase ``'adversary'``, and phase ``None``, when no minimax
+      wrapper drives the phase): the BCE of every budget model on the clip's multi-hot
       ``data_sample.privacy_label``, summed over models: f_B learns privacy;
     - in step 1 (phase ``'anonymizer'``): the mean binary entropy H of the
       predictions of the most confident budget model (lowest entropy; with one
-      model, of that model). Frames enter through a :class:`GradientReversal`
-      layer with weight w, so f_A's gradient is ``-w * grad(H)``: f_A
+      model, of that model). Frames enter through the
+      :class:`GradientReversal` layer of :class:`BasePrivacyHead` (weight w),
+      so f_A's gradient is ``-w * grad(H)``: f_A
       minimises the negative entropy ``-H`` (the budget loss of [41]) plus L_T.
 
-    :class:`MinimaxOptimWrapper` sets :attr:`minimax_phase` before each forward
-    pass and the reversal weight.
+    :class:`MinimaxOptimWrapper` hands the phase and w to the head before each
+    forward pass (through :meth:`SPActRecognizer.set_minimax_phase`).
 
     Cross-dataset training (Sec. 4.2, the UCF101-VISPR protocol of [41]): when
     ``aux_inputs`` is given (anonymized privacy images from
@@ -65,10 +66,13 @@ class SupervisedPrivacyHead(BaseModule):
             step-2 updates (``None``: never; "model restarting" of [41]).
             The optimiser's moment estimates of the restarted weights are kept.
         num_frames: Frames per clip fed to f_B (evenly spread over the clip).
-        grad_reverse_weight: Initial weight of the reversal layer (the minimax
-            wrapper overrides it with its ``ssl_weight``).
+        ssl_weight: Initial omega of Eq. 9, the reversal layer's weight (the
+            minimax wrapper sets its own ``ssl_weight`` every iteration).
         init_cfg: mmengine init config.
+        grad_reverse_weight: Deprecated alias of ``ssl_weight``.
     """
+
+    loss_key = 'loss_privacy'
 
     def __init__(self,
                  num_attributes: int,
@@ -77,9 +81,11 @@ class SupervisedPrivacyHead(BaseModule):
                  num_models: int = 1,
                  restart_interval: Optional[int] = None,
                  num_frames: int = 1,
-                 grad_reverse_weight: float = 1.0,
-                 init_cfg: Optional[dict] = None) -> None:
-        super().__init__(init_cfg=init_cfg)
+                 ssl_weight: float = 1.0,
+                 init_cfg: Optional[dict] = None,
+                 grad_reverse_weight: Optional[float] = None) -> None:
+        super().__init__(ssl_weight=ssl_weight, init_cfg=init_cfg,
+                         grad_reverse_weight=grad_reverse_weight)
         if num_models < 1:
             raise ValueError(f'num_models must be >= 1, got {num_models}')
         if restart_interval is not None and restart_interval < 1:
@@ -90,9 +96,6 @@ class SupervisedPrivacyHead(BaseModule):
                                   for _ in range(num_models)])
         self.restart_interval = restart_interval
         self.num_frames = num_frames
-        self.grad_reverse = GradientReversal(grad_reverse_weight)
-        #: ``'anonymizer'`` (step 1) or ``'adversary'`` (step 2); set by the wrapper.
-        self.minimax_phase = 'adversary'
         self.num_updates = 0  # step-2 training calls, for restarting (not checkpointed)
 
     # ------------------------------------------------------------------ pieces
@@ -171,9 +174,7 @@ class SupervisedPrivacyHead(BaseModule):
             ``dict(loss_privacy=..., privacy_entropy=...)``; the second is only
             logged (its name has no ``loss``).
         """
-        if self.minimax_phase not in ('anonymizer', 'adversary'):
-            raise ValueError(f'unknown minimax phase {self.minimax_phase!r}')
-        step2 = self.minimax_phase == 'adversary'
+        step2 = not self.maximised
         if step2 and self.training and torch.is_grad_enabled():
             # restart before the forward pass: weights used in a graph must not change
             if self.restart_interval and self.num_updates and \
@@ -187,7 +188,7 @@ class SupervisedPrivacyHead(BaseModule):
         logits = self.logits(self.grad_reverse(frames))
         entropy = torch.stack([binary_entropy_with_logits(z).mean() for z in logits])
         if not step2:
-            return dict(loss_privacy=entropy.min(), privacy_entropy=entropy.min().detach())
+            return {self.loss_key: entropy.min(), 'privacy_entropy': entropy.min().detach()}
         if aux_inputs is not None:
             targets = self._targets(data_samples, 'aux_privacy_label', frames.shape[0] // repeats)
         else:  # frames are ordered sample by sample (clips, then frames of a clip)
@@ -195,4 +196,4 @@ class SupervisedPrivacyHead(BaseModule):
             repeats = frames.shape[0] // len(data_samples)
         targets = targets.to(frames.device).repeat_interleave(repeats, dim=0)
         bce = sum(F.binary_cross_entropy_with_logits(z, targets) for z in logits)
-        return dict(loss_privacy=bce, privacy_entropy=entropy.min().detach())
+        return {self.loss_key: bce, 'privacy_entropy': entropy.min().detach()}
