@@ -7,11 +7,14 @@ found at once. Files are read through :func:`mmengine.fileio.get`, so any
 mmengine file backend (local disk, petrel, http) works.
 """
 import json
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-__all__ = ['AnnotationError', 'read_lines', 'load_json', 'line_of', 'decode_text', 'read_text']
+__all__ = [
+    'AnnotationError', 'OnBadItem', 'report_bad_item', 'read_lines', 'load_json', 'line_of',
+    'decode_text', 'read_text'
+]
 
 
 class AnnotationError(ValueError):
@@ -26,8 +29,22 @@ class AnnotationError(ValueError):
     def __init__(self, path: str, message: str, lineno: Optional[int] = None) -> None:
         self.path = path
         self.lineno = lineno
+        self.reason = message
         location = f'{path}:{lineno}' if lineno is not None else str(path)
         super().__init__(f'{location}: {message}')
+
+
+#: What a parser does with one malformed line or entry: ``None`` raises it; a
+#: callable (a dataset's bad-input policy, :mod:`spact_mm.datasets.bad_input`)
+#: receives the error, and the parser drops the item and goes on.
+OnBadItem = Optional[Callable[[AnnotationError], None]]
+
+
+def report_bad_item(err: AnnotationError, on_bad_item: OnBadItem) -> None:
+    """Raise ``err``, or hand it to ``on_bad_item`` (which may raise or record it)."""
+    if on_bad_item is None:
+        raise err
+    on_bad_item(err)
 
 
 _UTF16_BOMS = (b'\xff\xfe', b'\xfe\xff')

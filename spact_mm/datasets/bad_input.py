@@ -22,7 +22,8 @@ skipping would change the evaluated set.
 import multiprocessing as mp
 import os
 import os.path as osp
-from typing import Any, Dict, List, Optional
+from contextlib import contextmanager
+from typing import Any, Dict, Iterator, List, Optional
 
 from mmaction.datasets import VideoDataset
 from mmengine.logging import print_log
@@ -30,22 +31,39 @@ from mmpretrain.datasets import MultiLabelDataset
 
 from spact_mm.registry import DATASETS
 
+from .annotation_io import AnnotationError, load_json, read_text
+
 POLICIES = ('error', 'skip')
+_SKIP_HINT = "  (set on_bad_input='skip' to skip such items)"
 
 
 class BadInputError(RuntimeError):
     """A broken dataset item; the message names the file and the annotation line."""
 
 
+class BadAnnotationError(AnnotationError, BadInputError):
+    """A malformed line or entry of a real dataset's annotation file.
+
+    Both an :class:`~spact_mm.datasets.annotation_io.AnnotationError` (the
+    message starts with ``<file>:<line>:``, as the parsers report it) and a
+    :class:`BadInputError` (what every dataset with the policy raises).
+    """
+
+
 class BadInputPolicyMixin:
     """The error-or-skip policy, shared by the datasets below.
 
-    Subclasses set ``on_bad_input`` and call :meth:`_init_policy` before
-    ``super().__init__``, record ``ann_line`` in each data info, and implement
-    :meth:`_describe` (how to name an item in a message).
+    Subclasses call :meth:`_init_policy` before ``super().__init__`` and record
+    ``ann_line`` (a line or entry number; ``ann_unit`` says which) in each data
+    info, and ``ann_file`` where the item's annotation file is not
+    ``self.ann_file`` (datasets read from several files). ``media_key`` names
+    the data-info field holding the media file.
     """
 
     on_bad_input: str = 'error'
+    check_files: bool = True
+    ann_unit = 'line'
+    media_key = 'filename'
 
     def _init_policy(self, on_bad_input: str) -> None:
         if on_bad_input not in POLICIES:
@@ -56,16 +74,62 @@ class BadInputPolicyMixin:
         # the skips that happen inside workers.
         self._fetch_skips = mp.get_context().Value('q', 0)
 
-    def _describe(self, info: Dict[str, Any]) -> str:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def _describe(self, info: Dict[str, Any]) -> str:
+        """``<media> (<unit> <n> of <annotation file>)``: how messages name an item."""
+        ann_file = info.get('ann_file', self.ann_file)
+        line = info.get('ann_line')
+        where = ann_file if line is None else f'{self.ann_unit} {line} of {ann_file}'
+        return f'{info.get(self.media_key, "?")} ({where})'
+
+    def _skip_at_load(self, msg: str) -> None:
+        self.skipped_at_load.append(msg)
+        print_log(f'skipping bad input: {msg}', logger='current', level=30)
 
     def _bad_at_load(self, where: str, reason: str) -> None:
         """A broken annotation line/entry or media file found while reading the list."""
         msg = f'{where}: {reason}'
         if self.on_bad_input == 'error':
-            raise BadInputError(msg + "  (set on_bad_input='skip' to skip such items)")
-        self.skipped_at_load.append(msg)
-        print_log(f'skipping bad input: {msg}', logger='current', level=30)
+            raise BadInputError(msg + _SKIP_HINT)
+        self._skip_at_load(msg)
+
+    def _bad_annotation(self, err: AnnotationError) -> None:
+        """A malformed line or entry reported by a parser of :mod:`.annotation_io`.
+
+        The ``on_bad_item`` callback of the real datasets' parsers: raises
+        :class:`BadAnnotationError` (``'error'``), or logs and counts the item,
+        which the parser then drops (``'skip'``).
+        """
+        if self.on_bad_input == 'error':
+            raise BadAnnotationError(err.path, err.reason + _SKIP_HINT, err.lineno) from err
+        self._skip_at_load(str(err))
+
+    @contextmanager
+    def _annotation_errors(self) -> Iterator[None]:
+        """Re-raise a file-level :class:`AnnotationError` (bad header, encoding, JSON)
+        as :class:`BadAnnotationError`, always an error: no item can be skipped."""
+        try:
+            yield
+        except BadAnnotationError:
+            raise
+        except AnnotationError as e:
+            raise BadAnnotationError(e.path, e.reason, e.lineno) from e
+
+    def _check_local_file(self, path: str, where: str, what: str) -> bool:
+        """Whether the local media file ``path`` exists and is not empty; else a bad item.
+
+        Args:
+            path: The media file (remote paths, ``s3://...``, are not checked).
+            where: The annotation file and line, for the message.
+            what: What the file is (``'video file'``, ``'image'``).
+        """
+        if self.check_files and _local(path):
+            if not osp.isfile(path):
+                self._bad_at_load(where, f'{what} not found: {path}')
+                return False
+            if osp.getsize(path) == 0:
+                self._bad_at_load(where, f'{what} is empty (0 bytes): {path}')
+                return False
+        return True
 
     def _require_entries(self, data_list: List[dict], empty: str) -> List[dict]:
         """Return ``data_list``, or raise when nothing usable was read.
@@ -84,7 +148,7 @@ class BadInputPolicyMixin:
     def _bad_at_fetch(self, info: Dict[str, Any], err: BaseException) -> None:
         msg = f'{self._describe(info)}: {type(err).__name__}: {err}'
         if self.on_bad_input == 'error' or self.test_mode:
-            hint = ('' if self.test_mode else "  (set on_bad_input='skip' to skip such items)")
+            hint = '' if self.test_mode else _SKIP_HINT
             raise BadInputError(msg + hint) from err
         with self._fetch_skips.get_lock():
             self._fetch_skips.value += 1
@@ -127,12 +191,11 @@ class VideoBadInputMixin(BadInputPolicyMixin):
     ``[0, num_classes)`` when ``num_classes`` is known, the local video exists
     and is not empty. At fetch time: the file decodes (through
     :meth:`BadInputPolicyMixin.prepare_data`) and has at least ``min_frames``
-    frames. Subclasses call :meth:`_init_video_policy` before
-    ``super().__init__`` and store ``ann_line`` (a line or entry number) in
-    each data info; ``ann_unit`` says which (``'line'`` or ``'entry'``).
+    frames, and frames given by the annotation (``frame_inds``, PA-HMDB's
+    frame mode) exist in the video. Subclasses call :meth:`_init_video_policy`
+    before ``super().__init__`` and store ``ann_line`` (a line or entry number)
+    in each data info; ``ann_unit`` says which (``'line'`` or ``'entry'``).
     """
-
-    ann_unit = 'line'
 
     def _init_video_policy(self, on_bad_input: str = 'error', min_frames: Optional[int] = None,
                            check_files: bool = True) -> None:
@@ -150,14 +213,8 @@ class VideoBadInputMixin(BadInputPolicyMixin):
                 return int(getattr(t, 'clip_len', 0) or 0)
         return 0
 
-    def _describe(self, info: Dict[str, Any]) -> str:
-        return (f"{info['filename']} ({self.ann_unit} {info.get('ann_line', '?')} of "
-                f"{self.ann_file})")
-
     def _read_annotation_text(self) -> str:
         """The annotation file's text; a missing or non-UTF-8 file is a named error."""
-        from .annotation_io import AnnotationError, read_text
-
         if _local(self.ann_file) and not osp.isfile(self.ann_file):
             raise BadInputError(f'annotation file not found: {self.ann_file}')
         try:
@@ -180,14 +237,7 @@ class VideoBadInputMixin(BadInputPolicyMixin):
 
     def _check_video_file(self, filename: str, where: str) -> bool:
         """Whether the local ``filename`` exists and is not empty; else a bad item."""
-        if self.check_files and _local(filename):
-            if not osp.isfile(filename):
-                self._bad_at_load(where, f'video file not found: {filename}')
-                return False
-            if osp.getsize(filename) == 0:
-                self._bad_at_load(where, f'video file is empty (0 bytes): {filename}')
-                return False
-        return True
+        return self._check_local_file(filename, where, 'video file')
 
     def _check_sample(self, results: dict) -> None:
         if 'total_frames' in results and not results.get('_frames_checked', False):
@@ -195,6 +245,12 @@ class VideoBadInputMixin(BadInputPolicyMixin):
             if need and n < need:
                 raise ValueError(f'video has {n} frames, fewer than the clip length '
                                  f'{need} (min_frames)')
+            # Right after the decoder's init, frame_inds can only come from the
+            # annotation (PA-HMDB frames); a sampler's come later and are in range.
+            inds = results.get('frame_inds')
+            if inds is not None and len(inds) and int(max(inds)) >= n:
+                raise ValueError(f'annotated frame {int(max(inds))} is beyond the '
+                                 f'video\'s {n} frames')
             results['_frames_checked'] = True
 
 
@@ -274,8 +330,6 @@ class RobustVideoDataset(VideoBadInputMixin, VideoDataset):
 def load_json_annotation(path: str) -> Any:
     """A JSON annotation file; non-UTF-8 text or bad JSON is a :class:`BadInputError`
     naming the file and line."""
-    from .annotation_io import AnnotationError, load_json
-
     try:
         return load_json(path)[0]
     except AnnotationError as e:
@@ -306,14 +360,14 @@ class RobustPrivacyImageDataset(BadInputPolicyMixin, MultiLabelDataset):
         **kwargs: ``MultiLabelDataset`` arguments.
     """
 
+    ann_unit = 'entry'
+    media_key = 'img_path'
+
     def __init__(self, ann_file: str, on_bad_input: str = 'error',
                  check_files: bool = True, **kwargs) -> None:
         self._init_policy(on_bad_input)
         self.check_files = check_files
         super().__init__(ann_file=ann_file, **kwargs)
-
-    def _describe(self, info: Dict[str, Any]) -> str:
-        return f"{info['img_path']} (entry {info.get('ann_line', '?')} of {self.ann_file})"
 
     def load_data_list(self) -> List[dict]:
         """Read the JSON annotation, checking every entry (entries count from 1)."""
@@ -362,10 +416,4 @@ class RobustPrivacyImageDataset(BadInputPolicyMixin, MultiLabelDataset):
                                          f'indices or names, got {lab!r}')
         info = dict(raw, gt_label=out)
         info['img_path'] = _media_path(self.data_prefix.get('img_path', ''), raw['img_path'])
-        if self.check_files and _local(info['img_path']):
-            if not osp.isfile(info['img_path']):
-                return self._bad_at_load(where, f'image not found: {info["img_path"]}')
-            if osp.getsize(info['img_path']) == 0:
-                return self._bad_at_load(where, f'image file is empty (0 bytes): '
-                                         f'{info["img_path"]}')
-        return info
+        return info if self._check_local_file(info['img_path'], where, 'image') else None

@@ -36,7 +36,8 @@ from mmaction.datasets import BaseActionDataset
 
 from spact_mm.registry import DATASETS
 
-from .annotation_io import AnnotationError, multi_hot, read_text
+from .annotation_io import AnnotationError, OnBadItem, multi_hot, read_text, report_bad_item
+from .bad_input import VideoBadInputMixin
 
 __all__ = [
     'HVU_CATEGORIES', 'P_HVU_CATEGORIES', 'HVUDataset', 'PHVUDataset', 'parse_hvu_categories',
@@ -89,17 +90,49 @@ def parse_hvu_categories(path: str) -> Dict[str, List[str]]:
     return {c: sorted(tags) for c, tags in by_category.items()}
 
 
-def parse_hvu_csv(path: str, tag_to_category: Dict[str, str]) -> List[dict]:
+def _hvu_clip(path: str, lineno: int, fields: List[str],
+              tag_to_category: Dict[str, str]) -> dict:
+    """One clip row -> ``dict(tags, youtube_id, time_start, time_end, lineno)``."""
+    if len(fields) != 4:
+        raise AnnotationError(
+            path, f'expected 4 fields (Tags,youtube_id,time_start,time_end), '
+            f'got {len(fields)}', lineno)
+    tags_field, youtube_id, start, end = fields
+    tags = [t for t in tags_field.split('|') if t]
+    if not tags or not youtube_id:
+        raise AnnotationError(path, 'empty Tags or youtube_id', lineno)
+    unknown = [t for t in tags if t not in tag_to_category]
+    if unknown:
+        raise AnnotationError(path, f'tags not in the category file: {unknown}', lineno)
+    try:
+        t0, t1 = float(start), float(end)
+    except ValueError as e:
+        raise AnnotationError(path, f'times must be numbers, got {start!r}, {end!r}',
+                              lineno) from e
+    if not 0 <= t0 < t1:
+        raise AnnotationError(path, f'need 0 <= time_start < time_end, got {t0}, {t1}',
+                              lineno)
+    return dict(tags=tags, youtube_id=youtube_id, time_start=t0, time_end=t1, lineno=lineno)
+
+
+def parse_hvu_csv(path: str, tag_to_category: Dict[str, str],
+                  on_bad_line: OnBadItem = None) -> List[dict]:
     """Parse ``HVU_{Train,Val}_V1.0.csv``.
+
+    Args:
+        path (str): The clip CSV.
+        tag_to_category (dict): ``{tag: category}`` from the category file.
+        on_bad_line: ``None`` raises the first malformed row; a callable receives
+            each one's :class:`AnnotationError` and the row is dropped.
 
     Returns:
         list[dict]: per clip ``tags`` (list of str), ``youtube_id``, ``time_start``,
         ``time_end`` (floats, seconds) and ``lineno``.
 
     Raises:
-        AnnotationError: wrong header, a row without 4 fields, an empty tag list or
-            id, a tag not in the category file, or times that are not numbers with
-            ``start < end``.
+        AnnotationError: wrong header (always), or a row without 4 fields, an empty
+            tag list or id, a tag not in the category file, or times that are not
+            numbers with ``start < end`` (unless ``on_bad_line`` is given).
     """
     rows = _csv_rows(path)
     header = next(rows, None)
@@ -107,27 +140,10 @@ def parse_hvu_csv(path: str, tag_to_category: Dict[str, str]) -> List[dict]:
         raise AnnotationError(path, f'expected the header "{",".join(_CSV_HEADER)}"', 1)
     clips = []
     for lineno, fields in rows:
-        if len(fields) != 4:
-            raise AnnotationError(
-                path, f'expected 4 fields (Tags,youtube_id,time_start,time_end), '
-                f'got {len(fields)}', lineno)
-        tags_field, youtube_id, start, end = fields
-        tags = [t for t in tags_field.split('|') if t]
-        if not tags or not youtube_id:
-            raise AnnotationError(path, 'empty Tags or youtube_id', lineno)
-        unknown = [t for t in tags if t not in tag_to_category]
-        if unknown:
-            raise AnnotationError(path, f'tags not in the category file: {unknown}', lineno)
         try:
-            t0, t1 = float(start), float(end)
-        except ValueError as e:
-            raise AnnotationError(path, f'times must be numbers, got {start!r}, {end!r}',
-                                  lineno) from e
-        if not 0 <= t0 < t1:
-            raise AnnotationError(path, f'need 0 <= time_start < time_end, got {t0}, {t1}',
-                                  lineno)
-        clips.append(dict(tags=tags, youtube_id=youtube_id, time_start=t0, time_end=t1,
-                          lineno=lineno))
+            clips.append(_hvu_clip(path, lineno, fields, tag_to_category))
+        except AnnotationError as e:
+            report_bad_item(e, on_bad_line)
     return clips
 
 
@@ -139,7 +155,7 @@ def hvu_clip_name(youtube_id: str, time_start: float, time_end: float,
 
 
 @DATASETS.register_module()
-class HVUDataset(BaseActionDataset):
+class HVUDataset(VideoBadInputMixin, BaseActionDataset):
     """HVU clips with multi-hot labels over one tag category.
 
     Each entry has ``filename``, ``label`` (tag indices of ``label_category``,
@@ -154,6 +170,8 @@ class HVUDataset(BaseActionDataset):
     ``metainfo['classes']`` holds the sorted tags of ``privacy_category`` if given,
     else of ``label_category``; ``metainfo['action_classes']`` those of
     ``label_category`` and ``metainfo['categories']`` every category's tags.
+    The bad-input policy of :class:`~spact_mm.datasets.RobustVideoDataset`
+    applies row by row (see the module docstring).
 
     Args:
         ann_file (str): ``HVU_Train_V1.0.csv`` or ``HVU_Val_V1.0.csv``.
@@ -168,6 +186,11 @@ class HVUDataset(BaseActionDataset):
             in each of these categories. Defaults to ``()`` (every clip).
         data_prefix (dict): ``dict(video=<folder of trimmed clips>)``.
         filename_tmpl (str): Clip file name (see :func:`hvu_clip_name`).
+        on_bad_input (str): ``'error'`` (default) or ``'skip'``.
+        min_frames (int, optional): Fewest frames a clip must have (default:
+            the pipeline's ``clip_len``; 0 disables the check).
+        check_files (bool): Check at load time that local clips exist and are
+            not empty.
         **kwargs: Other ``BaseActionDataset`` arguments.
     """
 
@@ -180,7 +203,11 @@ class HVUDataset(BaseActionDataset):
                  required_categories: Sequence[str] = (),
                  data_prefix: dict = dict(video=''),
                  filename_tmpl: str = '{youtube_id}_{start:06d}_{end:06d}.mp4',
+                 on_bad_input: str = 'error',
+                 min_frames: Optional[int] = None,
+                 check_files: bool = True,
                  **kwargs) -> None:
+        self._init_video_policy(on_bad_input, min_frames, check_files)
         bad = [c for c in (label_category, privacy_category, *required_categories)
                if c is not None and c not in HVU_CATEGORIES]
         if bad:
@@ -189,7 +216,8 @@ class HVUDataset(BaseActionDataset):
         if data_root and not osp.isabs(category_file):
             category_file = osp.join(data_root, category_file)
         self.category_file = category_file
-        self.categories = parse_hvu_categories(category_file)
+        with self._annotation_errors():
+            self.categories = parse_hvu_categories(category_file)
         self.label_category, self.privacy_category = label_category, privacy_category
         self.required_categories = tuple(required_categories)
         self.filename_tmpl = filename_tmpl
@@ -206,7 +234,9 @@ class HVUDataset(BaseActionDataset):
         tag_index = {t: i for tags in self.categories.values() for i, t in enumerate(tags)}
         prefix: Optional[str] = self.data_prefix.get('video')
         data_list = []
-        for clip in parse_hvu_csv(self.ann_file, tag_to_category):
+        with self._annotation_errors():
+            clips = parse_hvu_csv(self.ann_file, tag_to_category, self._bad_annotation)
+        for clip in clips:
             tags: Dict[str, List[int]] = {}
             for t in dict.fromkeys(clip['tags']):  # drop repeated tags, keep order
                 tags.setdefault(tag_to_category[t], []).append(tag_index[t])
@@ -214,18 +244,23 @@ class HVUDataset(BaseActionDataset):
                 continue
             name = hvu_clip_name(clip['youtube_id'], clip['time_start'], clip['time_end'],
                                  self.filename_tmpl)
+            filename = osp.join(prefix, name) if prefix else name
+            if not self._check_video_file(filename, f'{self.ann_file}:{clip["lineno"]}'):
+                continue
             info = dict(
-                filename=osp.join(prefix, name) if prefix else name,
+                filename=filename,
                 label=sorted(tags.get(self.label_category, [])),
                 tags={c: sorted(v) for c, v in tags.items()},
                 youtube_id=clip['youtube_id'], time_start=clip['time_start'],
-                time_end=clip['time_end'])
+                time_end=clip['time_end'], ann_line=clip['lineno'])
             if self.privacy_category is not None:
                 info['gt_label'] = sorted(tags.get(self.privacy_category, []))
                 info['privacy_label'] = multi_hot(
                     info['gt_label'], len(self.categories[self.privacy_category]))
             data_list.append(info)
-        return data_list
+        return self._require_entries(
+            data_list, f'no clip with tags in every category of {self.required_categories}'
+            if self.required_categories else 'no clip')
 
 
 @DATASETS.register_module()

@@ -33,6 +33,14 @@ Actions: the JSON file stem is the HMDB51 class (label = its index in
 :data:`~spact_mm.datasets.hmdb51.HMDB51_CLASSES`, so an HMDB51-trained f'_T
 evaluates directly); videos are read from the HMDB51 layout
 ``<data_prefix.video>/<action>/<video>.avi``.
+
+Bad input follows the policy of :mod:`spact_mm.datasets.bad_input` (a named
+error by default, a counted skip with ``on_bad_input='skip'``), video by video:
+a malformed entry (unknown key, a segment that is not ``[start, end, value]``,
+a value out of range or not an int, e.g. 99, -1, ``'beard'``, ``'1'``), a
+missing or empty video, a video that does not decode, is shorter than the clip
+or has fewer frames than annotated (frame mode). A file that is not valid JSON
+or not an object, or is named after an unknown action, is always an error.
 """
 import glob
 import os.path as osp
@@ -43,12 +51,13 @@ from mmaction.datasets import BaseActionDataset
 
 from spact_mm.registry import DATASETS
 
-from .annotation_io import AnnotationError, line_of, load_json
+from .annotation_io import AnnotationError, OnBadItem, line_of, load_json, report_bad_item
+from .bad_input import VideoBadInputMixin
 from .hmdb51 import HMDB51_CLASSES
 
 __all__ = [
     'PA_HMDB_ATTRIBUTES', 'PA_HMDB_MAX_VALUE', 'PAHMDBDataset', 'parse_pa_hmdb_file',
-    'frame_labels'
+    'iter_pa_hmdb_file', 'frame_labels'
 ]
 
 #: The five privacy attributes, in class order (aligned with ``PA_HMDB_VISPR_GROUPS``).
@@ -77,23 +86,23 @@ def _check_segment(seg, attr: str) -> Segment:
     return start, end, values
 
 
-def parse_pa_hmdb_file(path: str) -> Dict[str, Dict[str, List[Segment]]]:
-    """Parse one ``PrivacyAttributes/<action>.json`` file.
+def iter_pa_hmdb_file(path: str, on_bad_video: OnBadItem = None):
+    """Yield ``(video file name, {attribute: segments}, line of its key)`` of one file.
 
-    Returns:
-        dict: ``{video file name: {attribute: [(start, end, values), ...]}}`` for the
-        attributes of :data:`PA_HMDB_ATTRIBUTES` (``values`` is a tuple of ints).
+    Args:
+        path (str): A ``PrivacyAttributes/<action>.json`` file.
+        on_bad_video: ``None`` raises the first malformed video entry; a callable
+            receives each one's :class:`AnnotationError` and the video is dropped.
 
     Raises:
-        AnnotationError: invalid JSON (with its line), or a video entry that is not
-            an object, has an unknown key or a malformed segment (with the line of
-            the video's key).
+        AnnotationError: invalid JSON (with its line) or not an object (always), or
+            a malformed video entry (unless ``on_bad_video`` is given).
     """
     annos, text = load_json(path)
     if not isinstance(annos, dict):
         raise AnnotationError(path, 'expected a JSON object {video name: attributes}', 1)
-    parsed = {}
     for video, anno in annos.items():
+        lineno = line_of(text, video)
         try:
             if not isinstance(anno, dict):
                 raise ValueError('expected an object of attribute segments')
@@ -107,9 +116,24 @@ def parse_pa_hmdb_file(path: str) -> Dict[str, Dict[str, List[Segment]]]:
                     raise ValueError(f'{attr}: expected a list of segments')
                 segments[attr] = [_check_segment(s, attr) for s in segs]
         except ValueError as e:
-            raise AnnotationError(path, f'video {video!r}: {e}', line_of(text, video)) from e
-        parsed[video] = segments
-    return parsed
+            report_bad_item(AnnotationError(path, f'video {video!r}: {e}', lineno), on_bad_video)
+            continue
+        yield video, segments, lineno
+
+
+def parse_pa_hmdb_file(path: str) -> Dict[str, Dict[str, List[Segment]]]:
+    """Parse one ``PrivacyAttributes/<action>.json`` file.
+
+    Returns:
+        dict: ``{video file name: {attribute: [(start, end, values), ...]}}`` for the
+        attributes of :data:`PA_HMDB_ATTRIBUTES` (``values`` is a tuple of ints).
+
+    Raises:
+        AnnotationError: invalid JSON (with its line), or a video entry that is not
+            an object, has an unknown key or a malformed segment (with the line of
+            the video's key).
+    """
+    return {video: segments for video, segments, _ in iter_pa_hmdb_file(path)}
 
 
 def frame_labels(segments: Dict[str, List[Segment]],
@@ -127,7 +151,7 @@ def frame_labels(segments: Dict[str, List[Segment]],
 
 
 @DATASETS.register_module()
-class PAHMDBDataset(BaseActionDataset):
+class PAHMDBDataset(VideoBadInputMixin, BaseActionDataset):
     """PA-HMDB videos (or frames) with action and privacy labels.
 
     Entries follow :class:`~spact_mm.datasets.privacy_datasets.PrivacyVideoDataset`:
@@ -147,6 +171,10 @@ class PAHMDBDataset(BaseActionDataset):
     ``DecordDecode`` (no ``SampleFrames``) decodes exactly that frame: Wu et al.
     evaluate privacy per frame.
 
+    The bad-input policy of :class:`~spact_mm.datasets.RobustVideoDataset`
+    applies video by video; messages name the action's JSON file and the line
+    of the video's key.
+
     Args:
         ann_file (str): The ``PrivacyAttributes`` folder (every ``*.json`` in it) or
             one ``<action>.json`` file; relative to ``data_root`` if given.
@@ -156,7 +184,12 @@ class PAHMDBDataset(BaseActionDataset):
         frame_interval (int): Keep every n-th annotated frame in frame mode.
         action_classes (Sequence[str]): Action classes (label = position).
             Defaults to :data:`~spact_mm.datasets.hmdb51.HMDB51_CLASSES`.
-        **kwargs: Other ``BaseActionDataset`` arguments.
+        on_bad_input (str): ``'error'`` (default) or ``'skip'``.
+        min_frames (int, optional): Fewest frames a video must have (default:
+            the pipeline's ``clip_len``; 0 disables the check).
+        check_files (bool): Check at load time that local videos exist and are
+            not empty.
+        **kwargs: Other ``BaseActionDataset`` arguments (``num_classes``, ...).
     """
 
     def __init__(self,
@@ -166,7 +199,11 @@ class PAHMDBDataset(BaseActionDataset):
                  frame_level: bool = False,
                  frame_interval: int = 1,
                  action_classes: Sequence[str] = HMDB51_CLASSES,
+                 on_bad_input: str = 'error',
+                 min_frames: Optional[int] = None,
+                 check_files: bool = True,
                  **kwargs) -> None:
+        self._init_video_policy(on_bad_input, min_frames, check_files)
         if frame_interval < 1:
             raise ValueError('frame_interval must be >= 1')
         self.frame_level, self.frame_interval = frame_level, frame_interval
@@ -193,21 +230,33 @@ class PAHMDBDataset(BaseActionDataset):
         class_to_label = {name: i for i, name in enumerate(self.action_classes)}
         prefix: Optional[str] = self.data_prefix.get('video')
         data_list = []
-        for path in self._files():
-            action = osp.splitext(osp.basename(path))[0]
-            if action not in class_to_label:
-                raise AnnotationError(path, f'file name {action!r} is not an action class')
-            for video, segments in parse_pa_hmdb_file(path).items():
-                rel = f'{action}/{video}'
-                labels = frame_labels(segments)
-                base = dict(filename=osp.join(prefix, rel) if prefix else rel,
-                            label=class_to_label[action], action=action)
-                if not self.frame_level:
-                    data_list.append(self._privacy(dict(base, frame_labels=labels),
-                                                   labels.any(axis=0)))
-                    continue
-                for t in range(0, len(labels), self.frame_interval):
-                    data_list.append(self._privacy(
-                        dict(base, frame_index=t, frame_inds=np.array([t]), clip_len=1,
-                             num_clips=1, frame_interval=1), labels[t]))
+        with self._annotation_errors():
+            for path in self._files():
+                data_list.extend(self._load_file(path, class_to_label, prefix))
+        return self._require_entries(data_list, 'no annotated video')
+
+    def _load_file(self, path: str, class_to_label: Dict[str, int],
+                   prefix: Optional[str]) -> List[dict]:
+        """The video (or frame) entries of one ``<action>.json`` file."""
+        action = osp.splitext(osp.basename(path))[0]
+        if action not in class_to_label:
+            raise AnnotationError(path, f'file name {action!r} is not an action class')
+        data_list = []
+        for video, segments, lineno in iter_pa_hmdb_file(path, self._bad_annotation):
+            rel, where = f'{action}/{video}', f'{path}:{lineno}'
+            filename = osp.join(prefix, rel) if prefix else rel
+            label = class_to_label[action]
+            if not (self._check_label(label, where) and self._check_video_file(filename, where)):
+                continue
+            labels = frame_labels(segments)
+            base = dict(filename=filename, label=label, action=action, ann_file=path,
+                        ann_line=lineno)
+            if not self.frame_level:
+                data_list.append(self._privacy(dict(base, frame_labels=labels),
+                                               labels.any(axis=0)))
+                continue
+            for t in range(0, len(labels), self.frame_interval):
+                data_list.append(self._privacy(
+                    dict(base, frame_index=t, frame_inds=np.array([t]), clip_len=1,
+                         num_clips=1, frame_interval=1), labels[t]))
         return data_list

@@ -19,17 +19,24 @@ Labels are 0-based (``index - 1``), the class of a video is its directory name
 ``UCF101.rar`` and of mmaction2's ``data/ucf101/videos``. mmaction2 itself needs
 a generated list file (``build_file_list.py``); :class:`UCF101Dataset` reads the
 official files directly, so both give the same labels.
+
+Bad input follows the policy of :mod:`spact_mm.datasets.bad_input` (a named
+error by default, a counted skip with ``on_bad_input='skip'``): a malformed
+split line, a missing or empty video, a video that does not decode or is
+shorter than the clip. A malformed ``classInd.txt`` is always an error (a
+skipped class would shift every label after it).
 """
 import os.path as osp
-from typing import Callable, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Iterator, List, Optional, Sequence, Tuple, Union
 
 from mmaction.datasets import VideoDataset
 
 from spact_mm.registry import DATASETS
 
-from .annotation_io import AnnotationError, read_lines
+from .annotation_io import AnnotationError, OnBadItem, read_lines, report_bad_item
+from .bad_input import VideoBadInputMixin
 
-__all__ = ['UCF101Dataset', 'parse_ucf101_class_index', 'parse_ucf101_split']
+__all__ = ['UCF101Dataset', 'parse_ucf101_class_index', 'parse_ucf101_split', 'iter_ucf101_split']
 
 
 def parse_ucf101_class_index(path: str) -> List[str]:
@@ -57,6 +64,50 @@ def parse_ucf101_class_index(path: str) -> List[str]:
     return classes
 
 
+def _ucf101_split_line(path: str, lineno: int, line: str,
+                       class_to_label: dict) -> Tuple[str, int]:
+    """One split line -> ``(relative video path, 0-based label)``; raises AnnotationError."""
+    fields = line.split()
+    if len(fields) > 2:
+        raise AnnotationError(
+            path, f'expected "<Class>/<video>.avi [<index>]", got {line!r}', lineno)
+    rel = fields[0].replace('\\', '/')
+    class_name = osp.dirname(rel)
+    if not class_name or '/' in class_name:
+        raise AnnotationError(path, f'expected "<Class>/<video>", got {rel!r}', lineno)
+    if class_name not in class_to_label:
+        raise AnnotationError(path, f'class {class_name!r} is not in classInd.txt', lineno)
+    label = class_to_label[class_name]
+    if len(fields) == 2:
+        if not fields[1].isdigit():
+            raise AnnotationError(path, f'class index {fields[1]!r} is not a number', lineno)
+        if int(fields[1]) != label + 1:
+            raise AnnotationError(
+                path, f'index {fields[1]} disagrees with directory {class_name!r} '
+                f'(index {label + 1} in classInd.txt)', lineno)
+    return rel, label
+
+
+def iter_ucf101_split(path: str, classes: Sequence[str],
+                      on_bad_line: OnBadItem = None) -> Iterator[Tuple[int, str, int]]:
+    """Yield ``(line number, relative video path, 0-based label)`` of a split file.
+
+    Args:
+        path (str): The split file.
+        classes (Sequence[str]): Class names from :func:`parse_ucf101_class_index`.
+        on_bad_line: ``None`` raises the first malformed line; a callable receives
+            each one's :class:`AnnotationError` and the line is dropped.
+    """
+    class_to_label = {name: i for i, name in enumerate(classes)}
+    for lineno, line in read_lines(path):
+        try:
+            rel, label = _ucf101_split_line(path, lineno, line, class_to_label)
+        except AnnotationError as e:
+            report_bad_item(e, on_bad_line)
+            continue
+        yield lineno, rel, label
+
+
 def parse_ucf101_split(path: str, classes: Sequence[str]) -> List[Tuple[str, int]]:
     """Parse a ``trainlist0N.txt`` / ``testlist0N.txt`` file.
 
@@ -71,38 +122,20 @@ def parse_ucf101_split(path: str, classes: Sequence[str]) -> List[Tuple[str, int
         AnnotationError: a line has more than two fields, a path without a class
             directory, an unknown class, or an index that disagrees with its directory.
     """
-    class_to_label = {name: i for i, name in enumerate(classes)}
-    entries = []
-    for lineno, line in read_lines(path):
-        fields = line.split()
-        if len(fields) > 2:
-            raise AnnotationError(
-                path, f'expected "<Class>/<video>.avi [<index>]", got {line!r}', lineno)
-        rel = fields[0].replace('\\', '/')
-        class_name = osp.dirname(rel)
-        if not class_name or '/' in class_name:
-            raise AnnotationError(path, f'expected "<Class>/<video>", got {rel!r}', lineno)
-        if class_name not in class_to_label:
-            raise AnnotationError(path, f'class {class_name!r} is not in classInd.txt', lineno)
-        label = class_to_label[class_name]
-        if len(fields) == 2:
-            if not fields[1].isdigit():
-                raise AnnotationError(path, f'class index {fields[1]!r} is not a number', lineno)
-            if int(fields[1]) != label + 1:
-                raise AnnotationError(
-                    path, f'index {fields[1]} disagrees with directory {class_name!r} '
-                    f'(index {label + 1} in classInd.txt)', lineno)
-        entries.append((rel, label))
-    return entries
+    return [(rel, label) for _, rel, label in iter_ucf101_split(path, classes)]
 
 
 @DATASETS.register_module()
-class UCF101Dataset(VideoDataset):
+class UCF101Dataset(VideoBadInputMixin, VideoDataset):
     """UCF101 videos listed by an official split file (``trainlist01.txt``, ``testlist01.txt``).
 
     A drop-in for mmaction2's ``VideoDataset`` (same ``filename``/``label``
     fields, same pipelines) that reads the official split and class-index files
     instead of a generated list. ``metainfo['classes']`` holds the class names.
+    The bad-input policy of :class:`~spact_mm.datasets.RobustVideoDataset`
+    applies line by line (malformed lines, labels beyond ``num_classes``,
+    missing or empty videos at load time; undecodable or too short videos at
+    fetch time).
 
     Args:
         ann_file (str): A ``trainlist0N.txt`` or ``testlist0N.txt`` file.
@@ -110,7 +143,13 @@ class UCF101Dataset(VideoDataset):
         class_index_file (str): ``classInd.txt``. Like ``ann_file``, a relative
             path is taken relative to ``data_root`` when that is given.
         data_prefix (dict): ``dict(video=<dir holding <Class>/<video>.avi>)``.
-        **kwargs: Other ``VideoDataset`` arguments (``data_root``, ``test_mode``, ...).
+        on_bad_input (str): ``'error'`` (default) or ``'skip'``.
+        min_frames (int, optional): Fewest frames a video must have (default:
+            the pipeline's ``clip_len``; 0 disables the check).
+        check_files (bool): Check at load time that local videos exist and are
+            not empty.
+        **kwargs: Other ``VideoDataset`` arguments (``data_root``, ``test_mode``,
+            ``num_classes``, ...).
     """
 
     def __init__(self,
@@ -118,7 +157,11 @@ class UCF101Dataset(VideoDataset):
                  pipeline: List[Union[dict, Callable]],
                  class_index_file: str,
                  data_prefix: dict = dict(video=''),
+                 on_bad_input: str = 'error',
+                 min_frames: Optional[int] = None,
+                 check_files: bool = True,
                  **kwargs) -> None:
+        self._init_video_policy(on_bad_input, min_frames, check_files)
         self.class_index_file = class_index_file
         super().__init__(ann_file, pipeline, data_prefix=data_prefix, **kwargs)
 
@@ -129,8 +172,15 @@ class UCF101Dataset(VideoDataset):
 
     def load_data_list(self) -> List[dict]:
         """Parse the class index and split files into ``dict(filename, label)`` entries."""
-        classes = parse_ucf101_class_index(self.class_index_file)
-        self._metainfo['classes'] = tuple(classes)
-        prefix: Optional[str] = self.data_prefix.get('video')
-        return [dict(filename=osp.join(prefix, rel) if prefix else rel, label=label)
-                for rel, label in parse_ucf101_split(self.ann_file, classes)]
+        with self._annotation_errors():
+            classes = parse_ucf101_class_index(self.class_index_file)
+            self._metainfo['classes'] = tuple(classes)
+            prefix: Optional[str] = self.data_prefix.get('video')
+            data_list = []
+            for lineno, rel, label in iter_ucf101_split(self.ann_file, classes,
+                                                        self._bad_annotation):
+                where = f'{self.ann_file}:{lineno}'
+                filename = osp.join(prefix, rel) if prefix else rel
+                if self._check_label(label, where) and self._check_video_file(filename, where):
+                    data_list.append(dict(filename=filename, label=label, ann_line=lineno))
+        return self._require_entries(data_list, 'the split file is empty')

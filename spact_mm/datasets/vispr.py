@@ -41,6 +41,13 @@ Attribute subsets (the classes of a :class:`VISPRDataset`):
 One deviation from Wu et al.'s converter: their ``labels_to_vec`` sets class 0
 when an image has none of the chosen attributes; we keep an all-zero target
 (``filter_empty=True`` drops such images instead).
+
+Bad input follows the policy of :mod:`spact_mm.datasets.bad_input` (a named
+error by default, a counted skip with ``on_bad_input='skip'``), image by image:
+a malformed list line, a missing or malformed annotation JSON, a label that is
+not a known attribute id (``'beard'``, ``'1'``; ints such as 99 or -1 are not
+ids either), a missing or empty image, an image that does not decode. A
+malformed ``attributes.tsv`` is always an error.
 """
 import csv
 import glob
@@ -48,11 +55,10 @@ import io
 import os.path as osp
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-from mmpretrain.datasets import MultiLabelDataset
-
 from spact_mm.registry import DATASETS
 
 from .annotation_io import AnnotationError, load_json, read_lines, read_text
+from .bad_input import BadAnnotationError, RobustPrivacyImageDataset
 
 __all__ = [
     'VISPR_ATTRIBUTES', 'VISPR1_ATTRIBUTES', 'VISPR2_ATTRIBUTES', 'PA_HMDB_VISPR_GROUPS',
@@ -184,10 +190,12 @@ def parse_vispr_annotation(path: str) -> dict:
 
 
 @DATASETS.register_module()
-class VISPRDataset(MultiLabelDataset):
+class VISPRDataset(RobustPrivacyImageDataset):
     """VISPR images with multi-hot labels over a chosen attribute subset.
 
-    Builds on mmpretrain's ``MultiLabelDataset``: each entry has ``img_path`` and
+    Builds on mmpretrain's ``MultiLabelDataset`` (through
+    :class:`~spact_mm.datasets.RobustPrivacyImageDataset`, whose bad-input
+    policy applies image by image): each entry has ``img_path`` and
     ``gt_label`` (indices of the present classes), so mmpretrain pipelines,
     classifiers and metrics (``MultiLabelMetric``, ``AveragePrecision``) apply
     unchanged; ``metainfo['classes']`` holds the class names and
@@ -208,6 +216,9 @@ class VISPRDataset(MultiLabelDataset):
         attribute_file (str, optional): ``attributes.tsv``; if given, ``attributes``
             are checked against it instead of :data:`VISPR_ATTRIBUTES`.
         filter_empty (bool): Drop images with none of the classes. Defaults to False.
+        on_bad_input (str): ``'error'`` (default) or ``'skip'``.
+        check_files (bool): Check at load time that local images exist and are
+            not empty.
         **kwargs: ``MultiLabelDataset`` arguments (``data_root``, ``pipeline``,
             ``data_prefix`` (the folder ``image_path`` is relative to; defaults to
             the dataset root), ...).
@@ -220,13 +231,19 @@ class VISPRDataset(MultiLabelDataset):
                  attribute_file: Optional[str] = None,
                  filter_empty: bool = False,
                  metainfo: Optional[dict] = None,
+                 on_bad_input: str = 'error',
+                 check_files: bool = True,
                  **kwargs) -> None:
         data_root = kwargs.get('data_root') or ''
         if attribute_file is not None and data_root and not osp.isabs(attribute_file):
             attribute_file = osp.join(data_root, attribute_file)
         self.attribute_file = attribute_file
-        known = (list(parse_vispr_attribute_table(attribute_file))
-                 if attribute_file is not None else VISPR_ATTRIBUTES)
+        try:
+            known = (list(parse_vispr_attribute_table(attribute_file))
+                     if attribute_file is not None else VISPR_ATTRIBUTES)
+        except AnnotationError as e:
+            raise BadAnnotationError(e.path, e.reason, e.lineno) from e
+        self.known_ids = frozenset(known)
         names, self.attribute_groups = resolve_attribute_classes(attributes, known)
         if class_names is not None:
             if len(class_names) != len(names) or len(set(class_names)) != len(names):
@@ -236,7 +253,10 @@ class VISPRDataset(MultiLabelDataset):
         self.filter_empty = filter_empty
         metainfo = dict(metainfo or {}, classes=tuple(names),
                         vispr_ids=tuple(self.attribute_groups))
-        super().__init__(ann_file, metainfo=metainfo, **kwargs)
+        super().__init__(ann_file, on_bad_input=on_bad_input, check_files=check_files,
+                         metainfo=metainfo, **kwargs)
+
+    ann_unit = 'line'
 
     def _annotation_paths(self) -> List[Tuple[str, str, Optional[int]]]:
         """``(annotation JSON path, source file, line)`` for every image of ``ann_file``."""
@@ -247,11 +267,29 @@ class VISPRDataset(MultiLabelDataset):
         for lineno, line in read_lines(self.ann_file):
             rel = line.strip()
             if len(rel.split()) != 1 or not rel.endswith('.json'):
-                raise AnnotationError(
+                self._bad_annotation(AnnotationError(
                     self.ann_file, f'expected one annotation path ending in .json, got {rel!r}',
-                    lineno)
+                    lineno))
+                continue
             paths.append((osp.join(base, rel), self.ann_file, lineno))
         return paths
+
+    def _read_annotation(self, path: str, src: str, lineno: Optional[int]) -> Optional[dict]:
+        """One image's annotation, checked; ``None`` when it is bad and skipped."""
+        try:
+            anno = parse_vispr_annotation(path)
+        except FileNotFoundError as e:
+            err = AnnotationError(src, f'listed annotation file is missing: {path}', lineno)
+            err.__cause__ = e
+            return self._bad_annotation(err)
+        except AnnotationError as e:
+            return self._bad_annotation(e)
+        unknown = sorted(set(anno['labels']) - self.known_ids)
+        if unknown:
+            table = self.attribute_file or 'VISPR_ATTRIBUTES'
+            return self._bad_annotation(AnnotationError(
+                path, f'labels {unknown} are not VISPR attribute ids (of {table})'))
+        return anno
 
     def load_data_list(self) -> List[dict]:
         """Read every listed annotation JSON into ``dict(img_path, gt_label, vispr_id)``."""
@@ -261,19 +299,24 @@ class VISPRDataset(MultiLabelDataset):
                    if osp.isdir(self.ann_file) else osp.dirname(self.ann_file))
         img_root = self.data_prefix.get('img_path') or self.data_root or ann_dir
         data_list = []
-        for path, src, lineno in self._annotation_paths():
-            try:
-                anno = parse_vispr_annotation(path)
-            except FileNotFoundError as e:
-                raise AnnotationError(src, f'listed annotation file is missing: {path}',
-                                      lineno) from e
-            present = set(anno['labels'])
-            gt_label = [i for i, group in enumerate(self.attribute_groups)
-                        if present.intersection(group)]
-            if self.filter_empty and not gt_label:
-                continue
-            data_list.append(dict(img_path=osp.join(img_root, anno['image_path']),
-                                  gt_label=gt_label, vispr_id=anno['id']))
+        with self._annotation_errors():
+            for path, src, lineno in self._annotation_paths():
+                anno = self._read_annotation(path, src, lineno)
+                if anno is None:
+                    continue
+                present = set(anno['labels'])
+                gt_label = [i for i, group in enumerate(self.attribute_groups)
+                            if present.intersection(group)]
+                if self.filter_empty and not gt_label:
+                    continue
+                img_path = osp.join(img_root, anno['image_path'])
+                where = src if lineno is None else f'{src}:{lineno}'
+                if not self._check_local_file(img_path, where, 'image'):
+                    continue
+                data_list.append(dict(img_path=img_path, gt_label=gt_label,
+                                      vispr_id=anno['id'], ann_file=src, ann_line=lineno))
         if not data_list:
-            raise AnnotationError(self.ann_file, 'no images found')
+            skipped = len(self.skipped_at_load)
+            raise BadAnnotationError(
+                self.ann_file, 'no images found' + (f' ({skipped} skipped)' if skipped else ''))
         return data_list

@@ -46,7 +46,7 @@ def test_parse_split_file():
 ])
 def test_dataset_split_and_subset(split, subset, expected):
     ds = HMDB51Dataset(ann_file=str(SPLITS), split=split, subset=subset,
-                       data_prefix=dict(video='vids'), pipeline=[])
+                       data_prefix=dict(video='vids'), pipeline=[], check_files=False)
     got = [(ds.get_data_info(i)['filename'], ds.get_data_info(i)['label'])
            for i in range(len(ds))]
     assert got == [(f'vids/{rel}', label) for rel, label in expected]
@@ -66,16 +66,16 @@ def test_malformed_line_names_file_and_line(tmp_path, text, line):
 def test_unknown_class_and_bad_arguments(tmp_path):
     (tmp_path / 'juggle_test_split1.txt').write_text('a.avi 1 \n')
     with pytest.raises(AnnotationError, match="'juggle' is not an HMDB51 class"):
-        HMDB51Dataset(ann_file=str(tmp_path), pipeline=[])
+        HMDB51Dataset(ann_file=str(tmp_path), pipeline=[], check_files=False)
     with pytest.raises(FileNotFoundError):
-        HMDB51Dataset(ann_file=str(tmp_path), split=2, pipeline=[])
+        HMDB51Dataset(ann_file=str(tmp_path), split=2, pipeline=[], check_files=False)
     with pytest.raises(ValueError):
-        HMDB51Dataset(ann_file=str(SPLITS), subset='val', pipeline=[])
+        HMDB51Dataset(ann_file=str(SPLITS), subset='val', pipeline=[], check_files=False)
 
 
 def test_config_builds_from_fixtures():
     init_default_scope('spact_mm')
     cfg = Config.fromfile(str(ROOT / 'configs/_base_/datasets/hmdb51_split1_16x112x112.py'))
     for key, n in (('train_dataloader', 4), ('val_dataloader', 2), ('test_dataloader', 2)):
-        cfg[key].dataset.update(data_root='', ann_file=str(SPLITS))
+        cfg[key].dataset.update(data_root='', ann_file=str(SPLITS), check_files=False)
         assert len(DATASETS.build(cfg[key].dataset)) == n

@@ -47,7 +47,7 @@ def test_parse_categories_and_clips():
 
 def test_hvu_action_labels_all_clips():
     ds = HVUDataset(ann_file=str(DATA / 'HVU_Train_V1.0.csv'), category_file=CATS,
-                    data_prefix=dict(video='v'), pipeline=[])
+                    data_prefix=dict(video='v'), pipeline=[], check_files=False)
     assert ds.metainfo['classes'] == tuple(ACTIONS)
     assert [d['label'] for d in ds.load_data_list()] == [[0], [2], [3], [1], [2]]
     onehot = ds.get_data_info(2)['label']  # multi-hot through mmaction2's BaseActionDataset
@@ -61,7 +61,7 @@ def test_hvu_action_labels_all_clips():
 ])
 def test_p_hvu_selection_and_privacy_labels(category, expected, classes):
     ds = PHVUDataset(ann_file='HVU_Train_V1.0.csv', category_file='HVU_Tags_Categories_V1.0.csv',
-                     data_root=str(DATA), privacy_category=category, pipeline=[])
+                     data_root=str(DATA), privacy_category=category, pipeline=[], check_files=False)
     entries = ds.load_data_list()
     # clips 4 (no scene) and 5 (no scene) are not in P-HVU
     assert [d['youtube_id'] for d in entries] == ['--0NTAs-fA0', '--0aaaDL_2c', '--0bYT0pbtM']
@@ -85,7 +85,7 @@ def test_malformed_clip_line_names_file_and_line(tmp_path, line, n, msg):
     path = tmp_path / 'HVU_Val_V1.0.csv'
     path.write_text(f'Tags,youtube_id,time_start,time_end\n{line}\n')
     with pytest.raises(AnnotationError, match=msg) as e:
-        HVUDataset(ann_file=str(path), category_file=CATS, pipeline=[])
+        HVUDataset(ann_file=str(path), category_file=CATS, pipeline=[], check_files=False)
     assert str(e.value).startswith(f'{path}:{n}:')
 
 
@@ -103,10 +103,10 @@ def test_malformed_category_file(tmp_path, text, n):
 
 def test_bad_header_and_category():
     with pytest.raises(AnnotationError, match='header'):
-        HVUDataset(ann_file=CATS, category_file=CATS, pipeline=[])
+        HVUDataset(ann_file=CATS, category_file=CATS, pipeline=[], check_files=False)
     with pytest.raises(ValueError, match='places'):
         HVUDataset(ann_file=str(DATA / 'HVU_Val_V1.0.csv'), category_file=CATS,
-                   privacy_category='places', pipeline=[])
+                   privacy_category='places', pipeline=[], check_files=False)
 
 
 @pytest.mark.parametrize('name,category', [('p_hvu_16x112x112.py', None),
@@ -121,6 +121,6 @@ def test_configs_build_from_fixtures(name, category):
         ds_cfg = cfg[key].dataset
         assert ds_cfg.type == 'PHVUDataset'
         ds_cfg.update(data_root=str(DATA), ann_file=ann,
-                      category_file='HVU_Tags_Categories_V1.0.csv')
+                      category_file='HVU_Tags_Categories_V1.0.csv', check_files=False)
         ds = DATASETS.build(ds_cfg)
         assert len(ds) == n and ds.privacy_category == category

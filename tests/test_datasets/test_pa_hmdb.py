@@ -61,7 +61,8 @@ def test_parse_and_frame_labels_match_reference():
 
 
 def test_video_entries():
-    ds = PAHMDBDataset(ann_file=str(DATA), data_prefix=dict(video='hmdb'), pipeline=[])
+    ds = PAHMDBDataset(ann_file=str(DATA), data_prefix=dict(video='hmdb'), pipeline=[],
+                       check_files=False)
     assert ds.metainfo['classes'] == PA_HMDB_ATTRIBUTES
     got = [(d['filename'], d['label'], d['gt_label'], len(d['frame_labels']))
            for d in ds.load_data_list()]
@@ -79,7 +80,8 @@ def test_video_entries():
 
 
 def test_frame_entries():
-    ds = PAHMDBDataset(ann_file=str(DATA / 'pullup.json'), frame_level=True, pipeline=[])
+    ds = PAHMDBDataset(ann_file=str(DATA / 'pullup.json'), frame_level=True, pipeline=[],
+                       check_files=False)
     entries = ds.load_data_list()
     assert [d['frame_index'] for d in entries] == list(range(20))
     # pullup: skin+gender always; nudity frames 0-4; face frames 10-19
@@ -88,7 +90,8 @@ def test_frame_entries():
         assert d['gt_label'] == sorted([0, 2] + ([3] if t <= 4 else []) +
                                        ([1] if t >= 10 else []))
         assert d['frame_inds'].tolist() == [t] and d['clip_len'] == d['num_clips'] == 1
-    every5 = PAHMDBDataset(ann_file=str(DATA), frame_level=True, frame_interval=5, pipeline=[])
+    every5 = PAHMDBDataset(ann_file=str(DATA), frame_level=True, frame_interval=5, pipeline=[],
+                           check_files=False)
     assert len(every5) == 46 + 29 + 51 + 4  # ceil(n / 5) for 230, 142, 254, 20 frames
 
 
@@ -117,7 +120,7 @@ def test_invalid_json_and_unknown_action(tmp_path):
     assert str(e.value).startswith(f'{bad}:4:')
     (tmp_path / 'juggle.json').write_text('{}')
     with pytest.raises(AnnotationError, match='not an action class'):
-        PAHMDBDataset(ann_file=str(tmp_path / 'juggle.json'), pipeline=[])
+        PAHMDBDataset(ann_file=str(tmp_path / 'juggle.json'), pipeline=[], check_files=False)
 
 
 def test_video_config_builds():
@@ -125,7 +128,7 @@ def test_video_config_builds():
     cfg = Config.fromfile(str(CFG / 'pa_hmdb_16x112x112.py'))
     assert cfg.train_dataloader is None
     for key in ('val_dataloader', 'test_dataloader'):
-        cfg[key].dataset.ann_file = str(DATA)
+        cfg[key].dataset.update(ann_file=str(DATA), check_files=False)
         ds = DATASETS.build(cfg[key].dataset)
         assert [d['label'] for d in ds.load_data_list()] == [BRUSH] * 3 + [PULLUP]
 

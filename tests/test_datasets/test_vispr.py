@@ -57,7 +57,7 @@ def test_attribute_lists():
                                                  (VISPR2_ATTRIBUTES, VISPR2_LABELS)])
 def test_labels_from_list_file(attributes, expected):
     ds = VISPRDataset(ann_file='train2017.txt', data_root=str(DATA), attributes=attributes,
-                      attribute_file='attributes.tsv', pipeline=[])
+                      attribute_file='attributes.tsv', pipeline=[], check_files=False)
     assert _labels(ds) == expected
     assert [ds.get_data_info(i)['img_path'] for i in range(4)] == [
         str(DATA / f'images/train2017/{i}.jpg') for i in IDS]
@@ -66,12 +66,14 @@ def test_labels_from_list_file(attributes, expected):
 
 
 def test_folder_of_json_equals_list_and_filter_empty():
-    by_list = VISPRDataset(ann_file=str(DATA / 'train2017.txt'), pipeline=[])
-    by_dir = VISPRDataset(ann_file=str(DATA / 'annotations/train2017'), pipeline=[])
+    by_list = VISPRDataset(ann_file=str(DATA / 'train2017.txt'), pipeline=[], check_files=False)
+    by_dir = VISPRDataset(ann_file=str(DATA / 'annotations/train2017'), pipeline=[],
+                          check_files=False)
     assert [by_list.get_data_info(i)['img_path'] for i in range(4)] == \
         [by_dir.get_data_info(i)['img_path'] for i in range(4)]
     assert _labels(by_dir) == VISPR1_LABELS
-    kept = VISPRDataset(ann_file=str(DATA / 'train2017.txt'), filter_empty=True, pipeline=[])
+    kept = VISPRDataset(ann_file=str(DATA / 'train2017.txt'), filter_empty=True, pipeline=[],
+                        check_files=False)
     assert _labels(kept) == [x for x in VISPR1_LABELS if x]
 
 
@@ -84,7 +86,7 @@ def test_attribute_table_and_validation():
         resolve_attribute_classes(['a17_colour'])
     with pytest.raises(ValueError, match='a90_email'):  # a VISPR id, but not in the table
         VISPRDataset(ann_file='train2017.txt', data_root=str(DATA), attributes=['a90_email'],
-                     attribute_file='attributes.tsv', pipeline=[])
+                     attribute_file='attributes.tsv', pipeline=[], check_files=False)
 
 
 def _copy(tmp_path):
@@ -103,7 +105,7 @@ def test_malformed_list_names_file_and_line(tmp_path, edit, line, msg):
     root = _copy(tmp_path)
     edit(root)
     with pytest.raises(AnnotationError, match=msg) as e:
-        VISPRDataset(ann_file='train2017.txt', data_root=str(root), pipeline=[])
+        VISPRDataset(ann_file='train2017.txt', data_root=str(root), pipeline=[], check_files=False)
     assert str(e.value).startswith(f'{root / "train2017.txt"}:{line}:')
 
 
@@ -117,7 +119,7 @@ def test_malformed_annotation_json(tmp_path, text, prefix):
     bad = root / 'annotations/train2017/2017_10035653.json'
     bad.write_text(text)
     with pytest.raises(AnnotationError) as e:
-        VISPRDataset(ann_file='train2017.txt', data_root=str(root), pipeline=[])
+        VISPRDataset(ann_file='train2017.txt', data_root=str(root), pipeline=[], check_files=False)
     assert str(e.value).startswith(f'{bad}{prefix}')
 
 

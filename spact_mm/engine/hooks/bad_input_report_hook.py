@@ -11,9 +11,12 @@ def _policy_datasets(dataset):
         yield dataset
     for child in getattr(dataset, 'datasets', []) or []:
         yield from _policy_datasets(child)
-    inner = getattr(dataset, 'dataset', None)
-    if inner is not None:
-        yield from _policy_datasets(inner)
+    # ConcatDataset/RepeatDataset wrap ``dataset``; ActionPrivacyPairDataset
+    # holds ``action`` and ``privacy``.
+    for name in ('dataset', 'action', 'privacy'):
+        inner = getattr(dataset, name, None)
+        if inner is not None:
+            yield from _policy_datasets(inner)
 
 
 @HOOKS.register_module()
@@ -21,8 +24,9 @@ class BadInputReportHook(Hook):
     """Log and record the number of skipped bad inputs at the end of each epoch.
 
     Works with :class:`~spact_mm.datasets.RobustVideoDataset` and
-    :class:`~spact_mm.datasets.RobustPrivacyImageDataset` (also inside
-    ``ConcatDataset``/``RepeatDataset``). Before training it reports the items
+    :class:`~spact_mm.datasets.RobustPrivacyImageDataset` and every dataset
+    built on them (also inside ``ConcatDataset``/``RepeatDataset`` and both
+    halves of ``ActionPrivacyPairDataset``). Before training it reports the items
     dropped while reading the annotation files; after each epoch (for an
     iteration-based loop: after each pass over the training dataloader) the
     samples skipped while loading, in that epoch and in total (all dataloader
