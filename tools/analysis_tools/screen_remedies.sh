@@ -7,17 +7,25 @@
 #   bash tools/analysis_tools/screen_remedies.sh NAME[=CONFIG] ...
 #
 # NAME alone means configs/spact-remedies/spact-stage3-NAME_*.py; `default` audits
-# the demo's own stage 3 (work_dirs/demo/stage3/final.pth).
+# the demo's own stage 3 (work_dirs/demo/stage3/final.pth). NAME motion* (the motion-aware
+# f_A) first trains its own stages 1 and 2 (configs/spact-remedies/spact-stage{1,2}-motion_*).
 set -euo pipefail
 WORK=${WORK:-work_dirs/screen}
 DATA=${DATA:-data/synthetic}
 STAGE2=${STAGE2:-work_dirs/demo/stage2/final.pth}
 PY=${PYTHON:-.venv/bin/python}
 PROTOCOL=configs/protocols/protocol-same_r3d18-tiny_r18-tiny_200iter_synthetic-a-person.py
-audit() {  # audit NAME ANONYMIZER
+# f_A architecture of the motion-aware remedy (the protocol config's f_A is the UNet)
+MOTION=(--cfg-options anonymizer._delete_=True anonymizer.type=MotionUNetAnonymizer
+        anonymizer.base_channels=16 anonymizer.num_stages=3)
+audit() {  # audit NAME ANONYMIZER [EXTRA ARGS]
   [ -f "$WORK/same/$1/audit.json" ] || $PY tools/privacy_audit.py $PROTOCOL --anonymizer "$2" \
       --method "$1" --mode quick --work-dir "$WORK/same/$1" --data-root "$DATA" \
-      --raw-audit "$WORK/same/raw/audit.json" --no-progress
+      --raw-audit "$WORK/same/raw/audit.json" --no-progress "${@:3}"
+}
+train() {  # train NAME CONFIG [CFG OPTIONS]
+  [ -f "$WORK/train/$1/final.pth" ] || $PY tools/train.py "$2" --work-dir "$WORK/train/$1" \
+      --cfg-options "${@:3}" train_dataloader.num_workers=1 val_dataloader.num_workers=1
 }
 [ -f "$WORK/same/raw/audit.json" ] || $PY tools/privacy_audit.py $PROTOCOL --anonymizer raw \
     --mode quick --work-dir "$WORK/same/raw" --data-root "$DATA" --no-progress
@@ -26,7 +34,14 @@ for arg in "$@"; do
   if [ "$name" = default ]; then audit default work_dirs/demo/stage3/final.pth; continue; fi
   cfg=${arg#*=}
   [ "$cfg" = "$arg" ] && cfg=$(ls configs/spact-remedies/spact-stage3-"$name"_*.py)
-  [ -f "$WORK/train/$name/final.pth" ] || $PY tools/train.py "$cfg" --work-dir "$WORK/train/$name" \
-      --cfg-options model.init_cfg.checkpoint="$STAGE2" train_dataloader.num_workers=1 val_dataloader.num_workers=1
-  audit "$name" "$WORK/train/$name/final.pth"
+  EXTRA=(); S2=$STAGE2
+  if [[ $name == motion* ]]; then  # the motion-aware f_A has its own stages 1 and 2
+    train motion-stage1 configs/spact-remedies/spact-stage1-motion_unet-tiny_200iter_synthetic-a.py \
+        train_cfg.max_iters=200
+    train motion-stage2 configs/spact-remedies/spact-stage2-motion_unet-tiny-r3d18-r18_150iter_synthetic-a.py \
+        model.data_preprocessor.checkpoint="$WORK/train/motion-stage1/final.pth"
+    S2=$WORK/train/motion-stage2/final.pth; EXTRA=("${MOTION[@]}")
+  fi
+  train "$name" "$cfg" model.init_cfg.checkpoint="$S2"
+  audit "$name" "$WORK/train/$name/final.pth" "${EXTRA[@]}"
 done

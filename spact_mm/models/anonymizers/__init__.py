@@ -13,12 +13,12 @@ from .baselines import (
 )
 from .bdq import BDQEncoder, LearnableQuantizer, gaussian_kernel1d
 from .clip_utils import anonymize_clips, anonymize_images, frame_difference, is_clip_level
-from .unet import UNetAnonymizer
+from .unet import MotionUNetAnonymizer, UNetAnonymizer
 
 __all__ = [
     'UNetAnonymizer', 'IdentityAnonymizer', 'DownsampleAnonymizer', 'PersonObfuscationAnonymizer',
     'HOGPersonDetector', 'MMDetPersonDetector', 'obfuscate_boxes', 'build_baseline', 'BASELINES',
     'ORACLE_BASELINES', 'MotionOnlyAnonymizer', 'BDQEncoder', 'LearnableQuantizer',
     'gaussian_kernel1d', 'anonymize_clips', 'anonymize_images', 'frame_difference',
-    'is_clip_level'
+    'is_clip_level', 'MotionUNetAnonymizer'
 ]

@@ -16,6 +16,8 @@ from mmengine.model import BaseModule
 
 from spact_mm.registry import MODELS
 
+from .clip_utils import FIRST_FRAME_MODES, frame_difference
+
 
 class _DoubleConv(nn.Sequential):
     """Two 3x3 ConvModules (conv + norm + act)."""
@@ -40,6 +42,7 @@ class UNetAnonymizer(BaseModule):
 
     Args:
         in_channels: Channels of the input frames.
+        out_channels: Channels of the output frames (``None``: ``in_channels``).
         base_channels: Width of the first encoder level; level ``i`` has
             ``base_channels * 2**i`` channels. The paper's UNet uses 64.
         num_stages: Number of encoder levels (the number of 2x poolings is
@@ -56,7 +59,8 @@ class UNetAnonymizer(BaseModule):
                  num_stages: int = 5,
                  norm_cfg: Optional[dict] = dict(type='BN'),
                  act_cfg: dict = dict(type='ReLU'),
-                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
+                 init_cfg: Optional[Union[dict, List[dict]]] = None,
+                 out_channels: Optional[int] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if num_stages < 1:
             raise ValueError(f'num_stages must be >= 1, got {num_stages}')
@@ -72,7 +76,7 @@ class UNetAnonymizer(BaseModule):
         for w in reversed(widths[:-1]):
             self.decoders.append(_DoubleConv(prev + w, w, norm_cfg, act_cfg))
             prev = w
-        self.out_conv = nn.Conv2d(prev, in_channels, 1)
+        self.out_conv = nn.Conv2d(prev, out_channels or in_channels, 1)
 
     @property
     def size_divisor(self) -> int:
@@ -91,6 +95,10 @@ class UNetAnonymizer(BaseModule):
         if x.dim() != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f'UNetAnonymizer expects (B, {self.in_channels}, H, W) frames, '
                              f'got shape {tuple(x.shape)}')
+        return self._unet(x)
+
+    def _unet(self, x: torch.Tensor) -> torch.Tensor:
+        """The encoder-decoder on (B, C_in, H, W) inputs; sigmoid outputs (B, C_out, H, W)."""
         h, w = x.shape[-2:]
         if h % self.size_divisor or w % self.size_divisor:
             raise ValueError(f'UNetAnonymizer with {self.num_stages} stages needs H and W '
@@ -107,3 +115,62 @@ class UNetAnonymizer(BaseModule):
             x = F.interpolate(x, size=skip.shape[-2:], mode='bilinear', align_corners=False)
             x = dec(torch.cat([skip, x], dim=1))
         return torch.sigmoid(self.out_conv(x))
+
+
+@MODELS.register_module()
+class MotionUNetAnonymizer(UNetAnonymizer):
+    """A clip-level f_A that sees motion: the UNet on each frame and its temporal difference.
+
+    SPAct's f_A (:class:`UNetAnonymizer`) maps one frame at a time, so it cannot
+    tell the static content of a clip (the scene, a still person's clothing) from
+    what moves, although only the motion carries the action on motion-defined
+    tasks. This variant gives the same UNet the temporal difference as extra input
+    channels (a remedy of ours, not the paper's):
+
+        x_hat_t = sigmoid(UNet([x_t, D_t])),  D_t = x_t - x_{t-1}
+
+    (D_0 by ``first_frame``, see :func:`frame_difference`; the input has
+    ``2 * in_channels`` channels, the output ``in_channels``). It is trained by
+    the same three stages (identity in stage 1, Eq. 4; minimax in stage 3,
+    Eq. 7-9), so the game, not a fixed transform, decides what it keeps. A still
+    image (a one-frame clip) has D = 0.
+
+    Args:
+        in_channels: Channels of the input frames.
+        first_frame: How D_0 is filled (one of :data:`FIRST_FRAME_MODES`).
+        **kwargs: :class:`UNetAnonymizer` arguments (``base_channels``,
+            ``num_stages``, ``norm_cfg``, ``act_cfg``, ``init_cfg``).
+    """
+
+    clip_level = True
+
+    def __init__(self, in_channels: int = 3, first_frame: str = 'repeat', **kwargs) -> None:
+        if first_frame not in FIRST_FRAME_MODES:
+            raise ValueError(f'first_frame must be one of {FIRST_FRAME_MODES}, '
+                             f'got {first_frame!r}')
+        kwargs.pop('out_channels', None)
+        super().__init__(in_channels=2 * in_channels, out_channels=in_channels, **kwargs)
+        self.in_channels = in_channels  # channels of a frame (AnonymizerReconstructor reads it)
+        self.first_frame = first_frame
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Anonymize clips.
+
+        Args:
+            x: Clips in [0, 1], shape (N, C, T, H, W).
+
+        Returns:
+            Anonymized clips in (0, 1), same shape.
+        """
+        if x.dim() != 5 or x.shape[1] != self.in_channels:
+            raise ValueError(f'MotionUNetAnonymizer expects clips (N, {self.in_channels}, T, H, '
+                             f'W), got shape {tuple(x.shape)}')
+        h, w = x.shape[-2:]
+        if h % self.size_divisor or w % self.size_divisor:
+            raise ValueError(f'MotionUNetAnonymizer with {self.num_stages} stages needs H and W '
+                             f'divisible by {self.size_divisor}, got {h}x{w}')
+        n, c, t = x.shape[:3]
+        inp = torch.cat([x, frame_difference(x, self.first_frame)], dim=1)
+        frames = inp.permute(0, 2, 1, 3, 4).reshape(n * t, 2 * c, h, w)
+        out = self._unet(frames)
+        return out.reshape(n, t, c, h, w).permute(0, 2, 1, 3, 4)
