@@ -1,11 +1,12 @@
 """Save and restore what mmengine's checkpoints leave out, for bit-exact resume."""
+import itertools
 import random
 from typing import Any, Dict, Optional
 
 import numpy as np
 import torch
 from mmengine.hooks import EarlyStoppingHook, Hook
-from mmengine.runner import IterBasedTrainLoop
+from mmengine.runner import EpochBasedTrainLoop, IterBasedTrainLoop
 
 from spact_mm.registry import HOOKS
 
@@ -85,7 +86,17 @@ class ResumeStateHook(Hook):
       (the patience counter of the th_A0 ``EarlyStoppingHook``);
     - validation does not consume the training random stream (the generators
       are restored after each validation), so a run that validated right after
-      writing its checkpoint and a run resumed from it draw the same numbers.
+      writing its checkpoint and a run resumed from it draw the same numbers;
+    - the final validation of a run resumed from its last checkpoint (written
+      at ``max_iters``, or ``max_epochs``). mmengine's train loop writes that
+      checkpoint, then validates; a kill in between loses the validation, and
+      on resume the loop has nothing left to train, so it never validates
+      (nor do the hooks that act on validation: ``save_best``, early stopping,
+      ``PrivacyProbeHook``). This hook then runs the loop's validation when
+      training ends, with the random generators of the checkpoint (as the
+      uninterrupted run had them at that validation), before
+      ``FinalCheckpointHook`` writes ``final.pth``. The already-trained
+      batches are not replayed (mmengine would decode all of them for nothing).
 
     Only a resumed run (``resume=True``, iteration > 0) is restored;
     ``load_from`` without resume starts fresh. In multi-process training the
@@ -101,6 +112,25 @@ class ResumeStateHook(Hook):
         self.restore_rng = restore_rng
         self._loaded: Optional[Dict[str, Any]] = None
         self._val_rng: Optional[Dict[str, Any]] = None
+        self._final_val_due = False
+
+    @staticmethod
+    def _resumed_at_end(runner) -> bool:
+        """Whether the train loop starts with nothing left to train (a resume at its end)."""
+        loop = runner.train_loop
+        if isinstance(loop, IterBasedTrainLoop):
+            return 0 < loop.max_iters <= loop.iter
+        if isinstance(loop, EpochBasedTrainLoop):
+            return 0 < loop.max_epochs <= loop.epoch
+        return False
+
+    @staticmethod
+    def _final_val_is_due(runner) -> bool:
+        """Whether the loop validates after its last iteration/epoch (mmengine's rule:
+        a validation loop exists and the last step is at or after ``val_begin``)."""
+        loop = runner.train_loop
+        last = loop.max_iters if isinstance(loop, IterBasedTrainLoop) else loop.max_epochs
+        return runner.val_loop is not None and last >= getattr(loop, 'val_begin', 1)
 
     @staticmethod
     def _hook_key(runner, hook) -> str:
@@ -128,8 +158,18 @@ class ResumeStateHook(Hook):
 
     def before_train(self, runner) -> None:
         loaded, self._loaded = self._loaded, None
+        self._final_val_due = False
         if runner.iter == 0 and runner.epoch == 0:
             return  # a fresh run, or ``load_from`` without resume
+        at_end = self._resumed_at_end(runner)
+        if at_end:
+            self._final_val_due = self._final_val_is_due(runner)
+            loop = runner.train_loop
+            if isinstance(loop, IterBasedTrainLoop):  # nothing to train: skip the replay
+                loop.dataloader_iterator = itertools.repeat(None)
+            runner.logger.info('resumed from the checkpoint of the last training step: ' + (
+                'the final validation runs when training ends' if self._final_val_due
+                else 'no validation is due'))
         if loaded is None:
             runner.logger.warning('the resumed checkpoint holds no random-generator or hook '
                                   'state (not written with ResumeStateHook): the run continues '
@@ -147,13 +187,20 @@ class ResumeStateHook(Hook):
         if not self.restore_rng:
             return
         loop = runner.train_loop
-        if isinstance(loop, IterBasedTrainLoop) and loop._iter > 0:
+        if isinstance(loop, IterBasedTrainLoop) and loop._iter > 0 and not at_end:
             loop.dataloader_iterator = _RestoreRNGBeforeNext(loop.dataloader_iterator,
                                                              loop._iter, loaded['rng'])
-        else:  # epoch-based: resumes at an epoch boundary, nothing is replayed
+        else:  # epoch-based (an epoch boundary), or at the end: nothing is replayed
             set_rng_state(loaded['rng'])
         runner.logger.info('restored random generators and stop-rule hook states from the '
                            'checkpoint')
+
+    def after_train(self, runner) -> None:
+        """The final validation that a resume at the end would otherwise skip."""
+        if self._final_val_due:
+            self._final_val_due = False
+            runner.logger.info('running the final validation of the resumed run')
+            runner.val_loop.run()
 
     def before_val(self, runner) -> None:
         self._val_rng = get_rng_state()
