@@ -352,7 +352,8 @@ def _holdout_split(n: int, fraction: float, seed: int) -> Tuple[np.ndarray, np.n
 
 
 def run_audit_on_data(anonymizer, data: dict, settings: AuditSettings, seed: int = 0,
-                      progress: bool = True, log=print) -> dict:
+                      progress: bool = True, log=print, raw_data: Optional[dict] = None
+                      ) -> dict:
     """Train every attacker on f_A(train), test on f_A(val): the audit's figures.
 
     Args:
@@ -362,6 +363,11 @@ def run_audit_on_data(anonymizer, data: dict, settings: AuditSettings, seed: int
         seed: Seed of every attacker.
         progress: Show progress bars.
         log: Where one line per finished attacker goes.
+        raw_data: The same samples decoded without obfuscation, when ``data``
+            already holds an oracle baseline's output (obfuscation in the
+            pipeline, f_A the identity): the raw frames that the inversion
+            attack must recover, the non-adaptive attacker trains on and the
+            raw re-id gallery holds. ``None``: ``data`` is raw.
 
     Returns:
         The figures (``attackers``, ``worst_case``, ``inversion``, ``reid``,
@@ -372,8 +378,11 @@ def run_audit_on_data(anonymizer, data: dict, settings: AuditSettings, seed: int
     if priv_tr.attrs is None or priv_val.attrs is None:
         raise ValueError('the privacy data have no attribute labels (gt_label)')
     fit_idx, hold_idx = _holdout_split(len(priv_tr.clips), settings.holdout_fraction, seed)
-    raw_tr = priv_tr.clips.float() / 255.
-    raw_val = priv_val.clips.float() / 255.
+    raw_src = (raw_data or data)['privacy']
+    if raw_src['train'].clips.shape != priv_tr.clips.shape:
+        raise ValueError('raw_data must hold the same samples as data')
+    raw_tr = raw_src['train'].clips.float() / 255.
+    raw_val = raw_src['val'].clips.float() / 255.
     anon_tr = anonymize_split(anonymizer, priv_tr)
     anon_val = anonymize_split(anonymizer, priv_val)
     k = settings.frames_per_clip
@@ -750,14 +759,18 @@ def run_audit(config: str, anonymizer: str, work_dir: str, mode: str = 'quick',
         from spact_mm.evaluation.protocol import default_method_name
 
         method = default_method_name(anonymizer, osp.isfile(anonymizer))
-    if data is None or oracle is not None:
+    raw_data = None
+    if oracle is not None:  # obfuscation in the pipeline; the raw frames are the reference
+        raw_data = data if data is not None else load_protocol_data(cfg, None, progress)
         data = load_protocol_data(cfg, oracle, progress)
+    elif data is None:
+        data = load_protocol_data(cfg, None, progress)
     action_model = cfg.action.model
     data = dict(data, action_backbone=_cfg_dict(action_model['backbone']))
     settings = settings or audit_settings(mode)
     proto = dict(cfg.get('protocol', {}))
     log(f"privacy audit: {method} | {proto.get('name', osp.basename(config))} | {mode} mode")
-    figures = run_audit_on_data(f_a, data, settings, seed, progress, log)
+    figures = run_audit_on_data(f_a, data, settings, seed, progress, log, raw_data=raw_data)
     audit = dict(method=method, anonymizer=anonymizer, protocol=proto.get('name', config),
                  dataset=proto.get('dataset'), config=config, mode=mode, seed=seed,
                  settings=asdict(settings), attributes=data['attributes'],

@@ -295,3 +295,28 @@ def test_audit_tables_average_seeds_and_show_drops(tmp_path):
     out = plot_tradeoff([audit_as_results(a, 'person') for a in audits[:2]],
                         str(tmp_path / 'p.png'))
     assert (tmp_path / 'p.png').stat().st_size > 1000 and out.endswith('p.png')
+
+
+def test_oracle_data_are_judged_against_the_raw_frames():
+    """An oracle baseline obfuscates in the pipeline (f_A = identity): the inversion target
+    and the non-adaptive attacker's training frames must be the raw frames, not the
+    obfuscated ones (else inversion is trivially perfect, PSNR 100)."""
+    data = make_data(48, 16)
+
+    def blackened(split: pa.Split) -> pa.Split:
+        clips = BlackenBox()(split.clips.float() / 255.)
+        return pa.Split((clips * 255).round().to(torch.uint8), split.attrs, split.labels,
+                        split.identity, split.boxes)
+
+    obf = dict(data, privacy={k: blackened(v) for k, v in data['privacy'].items()})
+    fs = atk.FitSettings(iters=4, batch_size=16, lr=3e-3, eval_every=4)  # figures unused
+    settings = pa.AuditSettings(frames_per_clip=1, frame=fs, mobilenet=fs, video=fs, action=fs,
+                                inversion=fs, identity=fs, width=4)
+    out = pa.run_audit_on_data(nn.Identity(), obf, settings, progress=False,
+                               log=lambda s: None, raw_data=data)
+    assert out['inversion']['ridge']['psnr'] < 40  # the box cannot be recovered
+    assert out['inversion']['conv']['psnr'] < 40
+    with pytest.raises(ValueError, match='same samples'):
+        short = dict(data, privacy=dict(train=make_split(8, 0), val=data['privacy']['val']))
+        pa.run_audit_on_data(nn.Identity(), obf, settings, progress=False,
+                             log=lambda s: None, raw_data=short)
