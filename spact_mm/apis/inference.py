@@ -3,19 +3,29 @@
 ``init_anonymizer`` builds the frozen anonymizer of any spact_mm config (its
 ``model.data_preprocessor``, an :class:`AnonymizerDataPreprocessor`) and loads
 a checkpoint; ``anonymize_frames`` runs it on an array of frames in batches;
-``anonymize_video`` streams a video file through it and writes a video with
-the same frame count, frame rate and size; ``anonymize_videos`` does a file or
-a folder and keeps going past unreadable files. ``tools/anonymize_video.py``
-is the CLI over these functions.
+``anonymize_video`` streams a video file through it in bounded chunks
+(:class:`FrameStream`: constant memory, the whole-video result also for
+clip-level f_A) and writes a video with the same frame count, frame rate and
+size, with f_A at a chosen working size (:func:`working_size`);
+``anonymize_videos`` does a file or a folder and keeps going past unreadable
+files; ``anonymize_stream`` records a camera or stream (Ctrl-C stops it with a
+valid output). Runtime backends (fused channels-last PyTorch, ONNX Runtime)
+are in :mod:`spact_mm.apis.backends`. ``tools/anonymize_video.py`` is the CLI
+over these functions.
 
-Reading uses decord (as mmaction2's ``DecordInit``), with OpenCV's
-``VideoCapture`` as the fallback for containers decord cannot open; writing
-uses OpenCV's ``VideoWriter`` (mmcv has no streaming writer).
+Opening uses decord (as mmaction2's ``DecordInit``: frame count, random
+access), with OpenCV's ``VideoCapture`` as the fallback for containers decord
+cannot open; streaming decodes with ``VideoCapture`` (flat memory, see
+``_Video.batches``); writing uses OpenCV's ``VideoWriter`` (mmcv has no
+streaming writer).
 """
 import copy
+import gc
 import os
 import os.path as osp
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Tuple, Union
@@ -27,6 +37,10 @@ import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from tqdm import tqdm
+
+from spact_mm.models.anonymizers.clip_utils import is_clip_level
+
+from .backends import device_of
 
 #: Extensions taken as videos when a folder is given.
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.mov', '.m4v', '.webm', '.mpg', '.mpeg', '.wmv',
@@ -87,15 +101,71 @@ def init_anonymizer(config: Union[str, Path, Config],
         device = 'cuda:0' if torch.cuda.is_available() else 'cpu'
     with DefaultScope.overwrite_default_scope('spact_mm'):
         anonymizer = MODELS.build(pre_cfg)
+    anonymizer.trained_size = trained_size_of(config)
     return anonymizer.to(device).eval()
 
 
+#: Where a config's frame size is read from, first found first (see :func:`trained_size_of`).
+_PIPELINE_KEYS = ('val_pipeline', 'test_pipeline', 'train_pipeline')
+
+
+def trained_size_of(config: Union[str, Path, Config]) -> Optional[int]:
+    """The short side (pixels) of the frames f_A was trained on, as the config records it.
+
+    Read from the config's ``val_pipeline`` (else ``test_pipeline``, else
+    ``train_pipeline``, else the val dataloader's pipeline): the last mmaction2
+    ``Resize`` sets the scale f_A sees. ``Resize(scale=(W, H), keep_ratio=False)``
+    gives ``min(W, H)``; ``scale=(-1, S)`` or ``(S, -1)`` gives ``S``; a
+    ``keep_ratio=True`` tuple ``(long, short)`` gives its smaller value. Crops
+    after the resize cut the frame but keep its scale, so they do not count.
+    (The paper configs: ``Resize(-1, 128)`` + 112 crops -> 128; the synthetic
+    demo: ``Resize((32, 32))`` -> 32.)
+
+    Returns:
+        The short side, or ``None`` when no pipeline has a ``Resize`` with a scale.
+    """
+    if isinstance(config, (str, Path)):
+        config = Config.fromfile(str(config))
+    pipelines = [config.get(k) for k in _PIPELINE_KEYS]
+    loader = config.get('val_dataloader') or {}
+    pipelines.append((loader.get('dataset') or {}).get('pipeline'))
+    for pipeline in pipelines:
+        if not pipeline:
+            continue
+        resizes = [t for t in pipeline if isinstance(t, dict)
+                   and str(t.get('type', '')).split('.')[-1] == 'Resize' and t.get('scale')]
+        if not resizes:
+            continue
+        scale = resizes[-1]['scale']
+        if isinstance(scale, (int, float)):  # a scale factor: no absolute size
+            continue
+        sides = [int(s) for s in scale if s is not None and s > 0]
+        if sides:
+            return min(sides)
+    return None
+
+
 def _size_divisor(anonymizer) -> int:
+    if hasattr(anonymizer, 'size_divisor'):
+        return int(anonymizer.size_divisor)
     return int(getattr(anonymizer.anonymizer, 'size_divisor', 1))
 
 
+def _clip_level(anonymizer) -> bool:
+    if hasattr(anonymizer, 'clip_level'):
+        return bool(anonymizer.clip_level)
+    return is_clip_level(anonymizer.anonymizer)
+
+
+def _device(anonymizer) -> torch.device:
+    if isinstance(getattr(anonymizer, 'device', None), torch.device):
+        return anonymizer.device
+    return device_of(anonymizer.anonymizer)
+
+
 @torch.no_grad()
-def anonymize_frames(anonymizer, frames: np.ndarray, batch_size: int = 16) -> np.ndarray:
+def anonymize_frames(anonymizer, frames: np.ndarray, batch_size: int = 16, *,
+                     as_clip: bool = False) -> np.ndarray:
     """Anonymize RGB uint8 frames with f_A, ``batch_size`` frames per forward pass.
 
     Frames whose height or width is not a multiple of f_A's size divisor (a UNet
@@ -103,32 +173,170 @@ def anonymize_frames(anonymizer, frames: np.ndarray, batch_size: int = 16) -> np
     cropped back, so the output has the input's size.
 
     Args:
-        anonymizer: The result of :func:`init_anonymizer`.
+        anonymizer: The result of :func:`init_anonymizer`, or a runner of
+            :mod:`spact_mm.apis.backends` (``torch`` / ``onnxruntime`` backend).
         frames: (T, H, W, 3) or (H, W, 3) uint8 RGB frames.
-        batch_size: Frames per forward pass.
+        batch_size: Frames per forward pass (a per-frame f_A).
+        as_clip: The frames are consecutive frames of one video: a clip-level f_A
+            (BDQ, motion-only) gets them as one clip (N=1, T frames), so its output
+            at a frame depends on its neighbours. Without it (the default), a
+            clip-level f_A sees every frame as a one-frame clip (a still: no
+            motion). A per-frame f_A gives the same result either way.
 
     Returns:
         f_A(frames) as uint8, same shape as ``frames``.
     """
     frames = np.asarray(frames)
     if frames.ndim == 3:
-        return anonymize_frames(anonymizer, frames[None], batch_size)[0]
+        return anonymize_frames(anonymizer, frames[None], batch_size, as_clip=as_clip)[0]
     if frames.ndim != 4 or frames.shape[-1] != 3:
         raise ValueError(f'expected (T, H, W, 3) RGB frames, got shape {frames.shape}')
     h, w = frames.shape[1:3]
     div = _size_divisor(anonymizer)
     pad_h, pad_w = -h % div, -w % div
-    device = next(anonymizer.parameters()).device
-    out = np.empty_like(frames, dtype=np.uint8)
-    for i in range(0, len(frames), batch_size):
-        x = torch.from_numpy(np.ascontiguousarray(frames[i:i + batch_size])).to(device)
+    device = _device(anonymizer)
+
+    def unit(chunk: np.ndarray) -> torch.Tensor:
+        x = torch.from_numpy(np.ascontiguousarray(chunk)).to(device)
         x = x.permute(0, 3, 1, 2).float() / 255.
         if pad_h or pad_w:
             x = F.pad(x, (0, pad_w, 0, pad_h), mode='replicate')
-        y = anonymizer.anonymize_unit(x)[..., :h, :w]
-        y = (y.clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1)
-        out[i:i + batch_size] = y.cpu().numpy()
+        return x
+
+    def to_uint8(y: torch.Tensor) -> np.ndarray:
+        y = y[..., :h, :w]
+        return (y.clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+
+    if as_clip and _clip_level(anonymizer):
+        clip = unit(frames).transpose(0, 1)[None]  # (1, C, T, H, W)
+        return to_uint8(anonymizer.anonymize_unit_clips(clip)[0].transpose(0, 1))
+    out = np.empty_like(frames, dtype=np.uint8)
+    for i in range(0, len(frames), batch_size):
+        out[i:i + batch_size] = to_uint8(anonymizer.anonymize_unit(unit(frames[i:i + batch_size])))
     return out
+
+
+# ----------------------------------------------------------------------------- streaming
+def working_size(height: int, width: int, trained_size: Optional[int] = None,
+                 scale: Optional[float] = None,
+                 max_size: Optional[int] = None) -> Tuple[int, int]:
+    """(H, W) at which f_A runs on ``height`` x ``width`` frames (aspect ratio kept).
+
+    The scale factor is ``scale`` if given, else ``trained_size / min(H, W)``
+    (f_A sees objects at the scale it was trained at, see
+    :func:`trained_size_of`), else 1 (full resolution); then it is lowered so
+    that the longer side is at most ``max_size``.
+    """
+    if scale is not None and not scale > 0:
+        raise ValueError(f'scale must be > 0, got {scale}')
+    if max_size is not None and max_size < 1:
+        raise ValueError(f'max_size must be >= 1, got {max_size}')
+    s = scale if scale is not None else (trained_size / min(height, width)
+                                         if trained_size else 1.0)
+    if max_size is not None and max(height, width) * s > max_size:
+        s = max_size / max(height, width)
+    return max(1, round(height * s)), max(1, round(width * s))
+
+
+def _resize(frames: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
+    """Resize (T, H, W, 3) uint8 frames to ``size`` (H, W) with OpenCV: area averaging
+    to shrink (no aliasing), bilinear to enlarge."""
+    h, w = size
+    if frames.shape[1:3] == (h, w):
+        return frames
+    shrink = h * w < frames.shape[1] * frames.shape[2]
+    interp = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+    return np.stack([cv2.resize(f, (w, h), interpolation=interp) for f in frames])
+
+
+class FrameStream:
+    """Anonymize a video chunk by chunk, with the result f_A gives on the whole video.
+
+    Feed consecutive uint8 RGB frames with :meth:`__call__`, in chunks of any
+    length, and call :meth:`flush` at the end. Memory is bounded by one chunk:
+    nothing of earlier chunks is kept except, for a clip-level f_A, the last
+    frame of the previous chunk.
+
+    - **Working size.** Frames are resized to ``size`` (:func:`working_size`)
+      for f_A, and f_A's output back to the input size.
+    - **Per-frame f_A** (UNet, Downsample, ...): each chunk is a batch of frames.
+    - **Clip-level f_A** (``clip_level = True``: BDQ, motion-only): each chunk
+      is one clip, preceded by the previous chunk's last frame (one frame of
+      temporal overlap, whose output is dropped), so that the frame
+      difference at a chunk border is the one of the whole video. The first
+      clip needs two frames (frame 0 of a frame difference with
+      ``first_frame='repeat'`` copies frame 1's), so a lone first frame is held
+      until the next chunk. ``first_frame='wrap'`` (frame 0 from the *last*
+      frame) cannot be streamed: a second chunk is refused.
+      A quantizer whose range comes from the clip (BDQ ``normalize='clip'``)
+      would depend on the chunk borders; :func:`spact_mm.apis.backends.build_runner`
+      gives streaming runners a fixed range (``normalize='fixed'``).
+
+    Args:
+        anonymizer: ``init_anonymizer``'s result or a runner (:mod:`~spact_mm.apis.backends`).
+        input_size: (H, W) of the frames fed.
+        size: (H, W) at which f_A runs (default: ``input_size``).
+        batch_size: Frames per forward pass of a per-frame f_A.
+    """
+
+    def __init__(self, anonymizer, input_size: Tuple[int, int],
+                 size: Optional[Tuple[int, int]] = None, batch_size: int = 16) -> None:
+        self.anonymizer = anonymizer
+        self.input_size = tuple(input_size)
+        self.size = tuple(size or input_size)
+        self.batch_size = batch_size
+        self.clip_level = _clip_level(anonymizer)
+        module = getattr(anonymizer, 'module', getattr(anonymizer, 'anonymizer', None))
+        self.wrap = getattr(module, 'first_frame', None) == 'wrap' or (
+            getattr(anonymizer, 'meta', {}).get('first_frame') == 'wrap')
+        self._context: Optional[np.ndarray] = None  # previous chunk's last frame (f_A size)
+        self._held: Optional[np.ndarray] = None  # a lone first frame (clip-level)
+        self._started = False
+
+    def __call__(self, frames: np.ndarray) -> np.ndarray:
+        """Anonymize the next ``frames`` (B, H, W, 3) uint8; returns the frames ready
+        (fewer than given only while a lone first frame of a clip-level f_A waits)."""
+        if frames.shape[1:3] != self.input_size:
+            raise ValueError(f'frames of size {frames.shape[1:3]} fed to a stream of '
+                             f'{self.input_size}')
+        x = _resize(frames, self.size)
+        if not self.clip_level:
+            return self._back(anonymize_frames(self.anonymizer, x, self.batch_size))
+        if self._held is not None:
+            x, self._held = np.concatenate([self._held, x]), None
+        elif self._context is None and len(x) == 1:
+            self._held = x
+            return frames[:0]
+        if self._context is not None:
+            if self.wrap:
+                raise ValueError("a clip-level f_A with first_frame='wrap' takes frame 0 from "
+                                 'the last frame of the video and cannot be streamed; use a '
+                                 "chunk as long as the video, or first_frame='repeat'")
+            y = anonymize_frames(self.anonymizer, np.concatenate([self._context, x]),
+                                 as_clip=True)[1:]
+        else:
+            y = anonymize_frames(self.anonymizer, x, as_clip=True)
+        self._context = x[-1:].copy()
+        return self._back(y)
+
+    def flush(self) -> np.ndarray:
+        """The frames still held (a one-frame video of a clip-level f_A: no motion)."""
+        if self._held is None:
+            return np.empty((0, *self.input_size, 3), np.uint8)
+        held, self._held = self._held, None
+        self._context = held[-1:].copy()
+        return self._back(anonymize_frames(self.anonymizer, held, as_clip=True))
+
+    def _back(self, y: np.ndarray) -> np.ndarray:
+        return _resize(y, self.input_size)
+
+
+def _streaming_runner(anonymizer):
+    """A runner for streaming: ``anonymizer`` itself if it is one, else the torch backend."""
+    if hasattr(anonymizer, 'backend'):
+        return anonymizer
+    from .backends import build_runner
+    return build_runner(anonymizer, 'torch')
 
 
 # ----------------------------------------------------------------------------- video i/o
@@ -167,20 +375,31 @@ class _Video:
                                  f'{self.fps} fps')
 
     def batches(self, size: int) -> Iterator[np.ndarray]:
-        """Yield (B, H, W, 3) uint8 RGB frames, ``size`` at a time, in order."""
+        """Yield (B, H, W, 3) uint8 RGB frames, ``size`` at a time, in order.
+
+        Decoded sequentially with OpenCV's ``VideoCapture`` even when decord opened
+        the file: its memory stays flat however long the video, whereas decord's
+        ``get_batch`` / ``next`` grew the resident memory by about one decoded
+        frame per frame read here (24 MB for 1200 frames of 128x96; decord 0.6.0,
+        measured in docs/benchmark.md). decord still gives the frame count the
+        container declares (to report truncated files) and random access
+        (:meth:`frames_at`); it decodes only if OpenCV cannot open the file.
+        """
         try:
-            if self.backend == 'decord':
+            cap, frame = self._sequential()
+            if cap is None:  # OpenCV cannot open it: decord, batch by batch
                 for i in range(0, self.num_frames, size):
                     idx = list(range(i, min(i + size, self.num_frames)))
                     yield self._vr.get_batch(idx).asnumpy()
+                    gc.collect(0)  # decord's arrays are freed by the cycle collector
                 return
-            batch, frame = [], self._first
+            batch = []
             while frame is not None:
                 batch.append(frame[..., ::-1])
                 if len(batch) == size:
                     yield np.stack(batch)
                     batch = []
-                ok, frame = self._cv.read()
+                ok, frame = cap.read()
                 frame = frame if ok else None
             if batch:
                 yield np.stack(batch)
@@ -189,6 +408,19 @@ class _Video:
         except Exception as e:
             raise VideoReadError(f'cannot decode video {self.path}: {e}') from e
 
+    def _sequential(self):
+        """An OpenCV capture at frame 0 and its first frame, or ``(None, None)``."""
+        if self.backend == 'opencv' and self._first is not None:
+            first, self._first = self._first, None
+            return self._cv, first
+        cap = cv2.VideoCapture(self.path)
+        ok, first = cap.read() if cap.isOpened() else (False, None)
+        if not ok:
+            cap.release()
+            if self.backend == 'opencv':
+                raise VideoReadError(f'cannot decode video {self.path} a second time')
+            return None, None
+        return cap, first
 
     def frames_at(self, indices: List[int]) -> np.ndarray:
         """(len(indices), H, W, 3) uint8 RGB frames at the given positions."""
@@ -268,21 +500,35 @@ def anonymize_video(anonymizer,
                     batch_size: int = 16,
                     side_by_side: bool = False,
                     progress: bool = True,
-                    allow_truncated: bool = False) -> Dict:
-    """Anonymize a video file and write the result.
+                    allow_truncated: bool = False,
+                    *,
+                    scale: Optional[float] = None,
+                    max_size: Optional[int] = None) -> Dict:
+    """Anonymize a video file and write the result, streaming in bounded chunks.
 
     The output has the input's frame count, frame rate and size (twice the
     width with ``side_by_side``: raw on the left, anonymized on the right).
+    Frames are decoded, anonymized and encoded ``batch_size`` at a time
+    (:class:`FrameStream`), so memory does not grow with the video's length;
+    the output equals f_A on the whole video, for per-frame and clip-level f_A.
 
     Args:
-        anonymizer: The result of :func:`init_anonymizer`.
+        anonymizer: The result of :func:`init_anonymizer` (run with the fused,
+            channels-last ``torch`` backend), or a runner of
+            :mod:`spact_mm.apis.backends` (e.g. ``onnxruntime``).
         video: Any file decord or OpenCV reads (mp4, avi, mkv, ...).
         out: Output video path (.mp4, .avi, .mkv, .mov, .m4v).
-        batch_size: Frames per forward pass of f_A.
+        batch_size: Frames per chunk (decode, forward pass of f_A, encode).
         side_by_side: Write raw|anonymized next to each other.
         progress: Show a progress bar (on stderr).
         allow_truncated: Keep the output of a video that ends before the frame
             count its container declares (default: refuse it).
+        scale: Run f_A on frames resized by this factor (1: full resolution).
+        max_size: Run f_A with the longer side at most this many pixels.
+            With neither, f_A runs at the size it was trained at
+            (``anonymizer.trained_size``, the short side of
+            :func:`trained_size_of`), or at full resolution when unknown.
+            f_A's output is resized back to the input size (:func:`working_size`).
 
     The output is written under a temporary name beside ``out``
     (:func:`spact_mm.utils.checkpoint.atomic_output`) and renamed to ``out``
@@ -291,7 +537,8 @@ def anonymize_video(anonymizer,
 
     Returns:
         ``dict(input, output, frames, declared_frames, truncated, fps, width,
-        height, seconds, frames_per_second)``; ``frames`` were read and written,
+        height, working_width, working_height, backend, seconds,
+        frames_per_second)``; ``frames`` were read and written,
         ``declared_frames`` is the container's count; ``frames_per_second`` is
         the throughput of decode + f_A + encode.
 
@@ -305,10 +552,20 @@ def anonymize_video(anonymizer,
     start = time.perf_counter()
     if _same_file(out, video):
         raise OutputPathError(f'refusing to write {out}: it is the input video {video}')
+    if batch_size < 1:
+        raise ValueError(f'batch_size must be >= 1, got {batch_size}')
     src = _Video(video)
     suffix = Path(out).suffix.lower()
     if suffix not in WRITE_FOURCC:
         raise ValueError(f'cannot write {out}: use one of {sorted(WRITE_FOURCC)}')
+    runner = _streaming_runner(anonymizer)
+    size = working_size(src.height, src.width, getattr(runner, 'trained_size', None), scale,
+                        max_size)
+    stream = FrameStream(runner, (src.height, src.width), size, batch_size)
+    if stream.clip_level and stream.wrap and src.num_frames > batch_size:
+        raise ValueError(f"{video}: a clip-level f_A with first_frame='wrap' cannot be streamed "
+                         f'({src.num_frames} frames in chunks of {batch_size}); pass a '
+                         'batch size as long as the video')
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     width = src.width * (2 if side_by_side else 1)
     # tqdm, not mmengine's ProgressBar: that one counts "tasks", here the unit is frames.
@@ -321,16 +578,30 @@ def anonymize_video(anonymizer,
                                  (width, src.height))
         if not writer.isOpened():
             raise OSError(f'OpenCV cannot write {out}')
+        pending: List[np.ndarray] = []  # raw frames whose output is not out yet (side by side)
+
+        def write(raw: np.ndarray, anon: np.ndarray) -> None:
+            if side_by_side:
+                anon = np.concatenate([raw, anon], axis=2)
+            for frame in anon:
+                writer.write(np.ascontiguousarray(frame[..., ::-1]))
+
         try:
             for frames in src.batches(batch_size):
-                anon = anonymize_frames(anonymizer, frames, batch_size)
+                anon = stream(frames)
                 if side_by_side:
-                    anon = np.concatenate([frames, anon], axis=2)
-                for frame in anon:
-                    writer.write(np.ascontiguousarray(frame[..., ::-1]))
+                    pending.append(frames)
+                    raw = np.concatenate(pending)
+                    write(raw[:len(anon)], anon)
+                    pending = [raw[len(anon):]]
+                else:
+                    write(frames, anon)
                 count += len(frames)
                 if bar is not None:
                     bar.update(len(frames))
+            rest = stream.flush()
+            if len(rest):
+                write(np.concatenate(pending) if side_by_side else rest, rest)
         finally:
             writer.release()
             if bar is not None:
@@ -345,7 +616,9 @@ def anonymize_video(anonymizer,
     seconds = time.perf_counter() - start
     return dict(input=video, output=out, frames=count, declared_frames=src.num_frames,
                 truncated=count < src.num_frames, fps=src.fps, width=src.width,
-                height=src.height, seconds=seconds, frames_per_second=count / max(seconds, 1e-9))
+                height=src.height, working_width=size[1], working_height=size[0],
+                backend=runner.backend, seconds=seconds,
+                frames_per_second=count / max(seconds, 1e-9))
 
 
 def find_videos(folder: str) -> List[str]:
@@ -361,7 +634,10 @@ def anonymize_videos(anonymizer,
                      side_by_side: bool = False,
                      progress: bool = True,
                      logger=print,
-                     allow_truncated: bool = False) -> Tuple[List[Dict], List[Tuple[str, str]]]:
+                     allow_truncated: bool = False,
+                     *,
+                     scale: Optional[float] = None,
+                     max_size: Optional[int] = None) -> Tuple[List[Dict], List[Tuple[str, str]]]:
     """Anonymize one video file, or every video in a folder (keeping sub-folders).
 
     A video that cannot be read, or that ended early, does not stop the others:
@@ -372,7 +648,7 @@ def anonymize_videos(anonymizer,
         anonymizer: The result of :func:`init_anonymizer`.
         source: A video file or a folder of videos.
         out: For a file, an output video path or a folder; for a folder, a folder.
-        batch_size, side_by_side, progress, allow_truncated: See
+        batch_size, side_by_side, progress, allow_truncated, scale, max_size: See
             :func:`anonymize_video`.
         logger: Called with one line per video.
 
@@ -393,23 +669,200 @@ def anonymize_videos(anonymizer,
     else:
         videos, targets = [source], [output_path_for(source, out)]
     check_output_paths(videos, targets, source, out)
+    runner = _streaming_runner(anonymizer)  # built once for all the videos
     results, failures = [], []
     for video, target in zip(videos, targets):
         try:
-            res = anonymize_video(anonymizer, video, target, batch_size, side_by_side, progress,
-                                  allow_truncated)
+            res = anonymize_video(runner, video, target, batch_size, side_by_side, progress,
+                                  allow_truncated, scale=scale, max_size=max_size)
         except (VideoReadError, OSError, ValueError) as e:
             failures.append((video, str(e)))
             logger(f'FAILED {video}: {e}')
             continue
         results.append(res)
         logger(f'{video} -> {target}: {res["frames"]} frames, {res["width"]}x{res["height"]} '
-               f'at {res["fps"]:.2f} fps; {res["frames_per_second"]:.1f} frames/s')
+               f'at {res["fps"]:.2f} fps (f_A at {res["working_width"]}x'
+               f'{res["working_height"]}); {res["frames_per_second"]:.1f} frames/s')
         if res['truncated']:
             logger(f'WARNING {video} ended early: read {res["frames"]} of the '
                    f'{res["declared_frames"]} frames its container declares; written anyway '
                    f'(allow_truncated)')
     return results, failures
+
+
+# ----------------------------------------------------------------------------- live input
+def is_live_source(source: Union[str, int]) -> bool:
+    """Whether ``source`` names a camera (an index such as ``0``) or a stream URL
+    (``rtsp://``, ``http://``, ...) rather than a video file."""
+    source = str(source)
+    return source.isdigit() or '://' in source
+
+
+class _StopOnSigint:
+    """While active, the first Ctrl-C (SIGINT) only sets ``stop`` (the loop then ends
+    cleanly); a second one raises ``KeyboardInterrupt`` as usual. Outside the main
+    thread (where Python cannot install handlers) Ctrl-C is left as it is."""
+
+    def __init__(self) -> None:
+        self.stop = False
+        self._previous = None
+
+    def _handler(self, signum, frame) -> None:
+        self.stop = True
+        signal.signal(signal.SIGINT, self._previous)  # a second Ctrl-C interrupts
+
+    def __enter__(self) -> '_StopOnSigint':
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        return False
+
+
+def anonymize_stream(anonymizer,
+                     source: Union[str, int],
+                     out: str,
+                     batch_size: int = 1,
+                     side_by_side: bool = False,
+                     *,
+                     scale: Optional[float] = None,
+                     max_size: Optional[int] = None,
+                     fps: Optional[float] = None,
+                     max_frames: Optional[int] = None,
+                     readout_every: float = 2.0,
+                     logger=None) -> Dict:
+    """Anonymize a live source (camera or stream) until it ends, ``max_frames``, or Ctrl-C.
+
+    Frames are read with OpenCV's ``VideoCapture`` (a camera index, a stream URL
+    or, standing in for a camera, a video file), anonymized ``batch_size`` at a
+    time by :class:`FrameStream` and written as they come, so memory stays
+    bounded however long it runs. Ctrl-C stops reading; the frames read so far
+    are anonymized and the output file is closed and renamed into place
+    (valid, complete up to the stop); a second Ctrl-C aborts without output.
+
+    Args:
+        anonymizer: As for :func:`anonymize_video`.
+        source: Camera index (``0`` or ``'0'``), stream URL, or video file.
+        out: Output video path (written atomically), or ``'-'``: raw ``bgr24``
+            frames on standard output, for a pipe into e.g.
+            ``ffmpeg -f rawvideo -pix_fmt bgr24 -s WxH -r FPS -i - ...`` (the
+            exact command is logged).
+        batch_size: Frames per chunk (latency grows with it; 1 for a camera).
+        side_by_side: Write raw | anonymized side by side.
+        scale, max_size: f_A's working size, see :func:`anonymize_video`.
+        fps: Frame rate written to the output (default: the source's, else 25).
+        max_frames: Stop after this many frames (``None``: until the source ends).
+        readout_every: Seconds between frames-per-second readouts (0: none).
+        logger: Called with each readout line (default: print to stderr).
+
+    Returns:
+        ``dict(input, output, frames, fps, width, height, working_width,
+        working_height, backend, interrupted, seconds, frames_per_second)``.
+
+    Raises:
+        VideoReadError: If the source cannot be opened or gives no frame.
+        OutputPathError: If ``out`` is the source file.
+    """
+    from spact_mm.utils.checkpoint import atomic_output
+
+    if logger is None:
+        def logger(line: str) -> None:
+            print(line, file=sys.stderr, flush=True)
+    if batch_size < 1:
+        raise ValueError(f'batch_size must be >= 1, got {batch_size}')
+    to_pipe = out == '-'
+    if not to_pipe:
+        if Path(out).suffix.lower() not in WRITE_FOURCC:
+            raise ValueError(f'cannot write {out}: use one of {sorted(WRITE_FOURCC)} or "-"')
+        if osp.exists(str(source)) and _same_file(out, str(source)):
+            raise OutputPathError(f'refusing to write {out}: it is the input {source}')
+    cap = cv2.VideoCapture(int(source) if str(source).isdigit() else str(source))
+    ok, first = cap.read() if cap.isOpened() else (False, None)
+    if not ok:
+        cap.release()
+        raise VideoReadError(f'cannot open or read the camera or stream {source}')
+    fps = fps or float(cap.get(cv2.CAP_PROP_FPS) or 0)
+    if not fps > 0:
+        fps = 25.0
+    height, width = first.shape[:2]
+    runner = _streaming_runner(anonymizer)
+    size = working_size(height, width, getattr(runner, 'trained_size', None), scale, max_size)
+    stream = FrameStream(runner, (height, width), size, batch_size)
+    out_width = width * (2 if side_by_side else 1)
+    count, pending, start = 0, [], time.perf_counter()
+    last_readout, last_count = start, 0
+
+    def frames_in() -> Iterator[np.ndarray]:
+        """Chunks of ``batch_size`` RGB frames until the source ends or must stop."""
+        frame, batch = first, []
+        while frame is not None:
+            batch.append(frame[..., ::-1])
+            if len(batch) == batch_size:
+                yield np.stack(batch)
+                batch = []
+            if sigint.stop or (max_frames is not None and count + len(batch) >= max_frames):
+                break
+            ok, frame = cap.read()
+            frame = frame if ok else None
+        if batch:
+            yield np.stack(batch)
+
+    def run(write) -> None:
+        nonlocal count, pending, last_readout, last_count
+        for frames in frames_in():
+            anon = stream(frames)
+            pending.append(frames)
+            raw = np.concatenate(pending)
+            write(raw[:len(anon)], anon)
+            pending = [raw[len(anon):]]
+            count += len(frames)
+            now = time.perf_counter()
+            if readout_every and now - last_readout >= readout_every:
+                logger(f'{count} frames, {(count - last_count) / (now - last_readout):.1f} '
+                       f'frames/s (f_A at {size[1]}x{size[0]}, {runner.backend})')
+                last_readout, last_count = now, count
+        rest = stream.flush()
+        if len(rest):
+            write(np.concatenate(pending), rest)
+
+    def composed(raw: np.ndarray, anon: np.ndarray) -> np.ndarray:
+        return np.concatenate([raw, anon], axis=2) if side_by_side else anon
+
+    try:
+        with _StopOnSigint() as sigint:
+            if to_pipe:
+                sink = sys.stdout.buffer
+                logger(f'writing raw bgr24 frames to stdout; read them with: ffmpeg -f rawvideo '
+                       f'-pix_fmt bgr24 -s {out_width}x{height} -r {fps:g} -i - out.mp4')
+
+                def write_pipe(raw: np.ndarray, anon: np.ndarray) -> None:
+                    sink.write(np.ascontiguousarray(composed(raw, anon)[..., ::-1]).tobytes())
+                    sink.flush()
+
+                run(write_pipe)
+            else:
+                Path(out).parent.mkdir(parents=True, exist_ok=True)
+                suffix = Path(out).suffix.lower()
+                with atomic_output(out, tmp_suffix='.tmp' + suffix) as tmp:
+                    writer = cv2.VideoWriter(tmp, cv2.VideoWriter_fourcc(*WRITE_FOURCC[suffix]),
+                                             fps, (out_width, height))
+                    if not writer.isOpened():
+                        raise OSError(f'OpenCV cannot write {out}')
+                    try:
+                        run(lambda raw, anon: [writer.write(np.ascontiguousarray(f[..., ::-1]))
+                                               for f in composed(raw, anon)])
+                    finally:
+                        writer.release()
+    finally:
+        cap.release()
+    seconds = time.perf_counter() - start
+    return dict(input=str(source), output=out, frames=count, fps=fps, width=width,
+                height=height, working_width=size[1], working_height=size[0],
+                backend=runner.backend, interrupted=sigint.stop, seconds=seconds,
+                frames_per_second=count / max(seconds, 1e-9))
 
 
 def video_anonymization_grid(anonymizer, videos: List[str], num_frames: int = 6,
@@ -455,46 +908,96 @@ def _common_args(parser) -> None:
 
 
 def anonymize_video_main(argv: Optional[List[str]] = None) -> int:
-    """``tools/anonymize_video.py``: anonymize a video or a folder of videos.
+    """``tools/anonymize_video.py``: anonymize a video, a folder of videos, or a live source.
 
     Returns:
-        The exit status: 0 if every video was written, 1 if any failed (or ended
-        early, without ``--allow-truncated``), 2 if ``--out`` would overwrite an
-        input (nothing is written then).
+        The exit status: 0 if every video was written (or the live source was
+        recorded until it ended, ``--max-frames`` or Ctrl-C), 1 if any failed
+        (or ended early, without ``--allow-truncated``), 2 if ``--out`` would
+        overwrite an input (nothing is written then).
     """
     import argparse
 
-    parser = argparse.ArgumentParser(description='Anonymize videos with a trained SPAct f_A.',
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument('source', help='a video file or a folder of videos')
+    from .backends import BACKENDS, build_runner
+
+    parser = argparse.ArgumentParser(
+        description='Anonymize videos, or a camera / stream, with a trained SPAct f_A.',
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument('source', help='a video file, a folder of videos, a camera index '
+                        '(e.g. 0) or a stream URL (rtsp://..., http://...)')
     _common_args(parser)
     parser.add_argument('--out', required=True,
-                        help='output video (for one input video) or folder')
-    parser.add_argument('--batch-size', type=int, default=16, help='frames per f_A forward')
+                        help='output video (for one input video or a live source) or folder; '
+                        '"-" for a live source: raw bgr24 frames on stdout')
+    parser.add_argument('--batch-size', type=int, default=None,
+                        help='frames per chunk (decode, f_A, encode); default 16 for files, '
+                        '1 for a live source')
+    parser.add_argument('--scale', type=float, default=None,
+                        help='run f_A on frames resized by this factor (1: full resolution); '
+                        'default: the size f_A was trained at (from the config), else full')
+    parser.add_argument('--max-size', type=int, default=None,
+                        help='run f_A with the longer frame side at most this many pixels')
+    parser.add_argument('--backend', choices=BACKENDS, default='torch',
+                        help='torch (fused, channels-last) or onnxruntime (optional extra: '
+                        'pip install "spact_mm[deploy]")')
+    parser.add_argument('--onnx', default=None,
+                        help='ONNX file of f_A (tools/deployment/export_onnx.py) for '
+                        '--backend onnxruntime; default: export f_A from the config in memory')
+    parser.add_argument('--threads', type=int, default=None,
+                        help='CPU threads of the backend (default: its own)')
     parser.add_argument('--side-by-side', action='store_true',
                         help='write raw | anonymized side by side')
     parser.add_argument('--no-progress', action='store_true', help='no progress bar')
     parser.add_argument('--allow-truncated', action='store_true',
                         help='keep the output of a video that ends before the frame count '
                              'its container declares (default: report it and exit 1)')
+    live = parser.add_argument_group('live input (camera index, stream URL, or --live)')
+    live.add_argument('--live', action='store_true',
+                      help='read the source as a live stream even if it is a file (OpenCV '
+                      'VideoCapture; stop with Ctrl-C)')
+    live.add_argument('--max-frames', type=int, default=None,
+                      help='stop a live source after this many frames')
+    live.add_argument('--fps', type=float, default=None,
+                      help='frame rate written for a live source (default: its own, else 25)')
     args = parser.parse_args(argv)
-    if args.checkpoint is None:
+    if args.backend == 'onnxruntime' and args.onnx is not None and args.checkpoint is not None:
+        print('warning: --onnx given: f_A comes from the ONNX file, --checkpoint only sets '
+              'the trained size', file=sys.stderr)
+    elif args.checkpoint is None:
         print('warning: no --checkpoint; f_A uses the config\'s checkpoint entry, if any, '
               'or untrained weights', file=sys.stderr)
     anonymizer = init_anonymizer(args.config, args.checkpoint, args.device)
+    runner = build_runner(anonymizer, args.backend, args.onnx, args.threads)
+    live_mode = args.live or is_live_source(args.source)
     try:
-        results, failures = anonymize_videos(anonymizer, args.source, args.out,
-                                             args.batch_size, args.side_by_side,
+        if live_mode:
+            res = anonymize_stream(runner, args.source, args.out, args.batch_size or 1,
+                                   args.side_by_side, scale=args.scale, max_size=args.max_size,
+                                   fps=args.fps, max_frames=args.max_frames,
+                                   readout_every=0 if args.no_progress else 2.0)
+            how = 'stopped by Ctrl-C' if res['interrupted'] else 'source ended or --max-frames'
+            print(f'anonymized {res["frames"]} frames of {args.source} ({how}) in '
+                  f'{res["seconds"]:.1f} s: {res["frames_per_second"]:.1f} frames/s '
+                  f'(capture + f_A at {res["working_width"]}x{res["working_height"]} + encode, '
+                  f'{runner.backend}); wrote {args.out}', file=sys.stderr if args.out == '-'
+                  else sys.stdout)
+            return 0
+        results, failures = anonymize_videos(runner, args.source, args.out,
+                                             args.batch_size or 16, args.side_by_side,
                                              not args.no_progress,
-                                             allow_truncated=args.allow_truncated)
+                                             allow_truncated=args.allow_truncated,
+                                             scale=args.scale, max_size=args.max_size)
     except OutputPathError as e:
         print(f'error: {e}', file=sys.stderr)
         return 2
+    except VideoReadError as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 1
     frames = sum(r['frames'] for r in results)
     seconds = sum(r['seconds'] for r in results)
     print(f'anonymized {len(results)} video(s), {frames} frames in {seconds:.1f} s: '
           f'{frames / max(seconds, 1e-9):.1f} frames/s (decode + f_A + encode, '
-          f'{next(anonymizer.parameters()).device})')
+          f'{runner.backend} on {runner.device})')
     if failures:
         print(f'{len(failures)} video(s) failed:', file=sys.stderr)
         for path, msg in failures:

@@ -130,8 +130,10 @@ def test_anonymize_real_video_keeps_frames_fps_size(anonymizer, tmp_path):
     n, fps, w, h = video_props(src)
     assert (n, w, h) == (120, 176, 144)
     out = str(tmp_path / 'carphone_anon.mp4')
-    res = anonymize_video(anonymizer, src, out, batch_size=7, progress=False)
+    # scale=1: f_A at full resolution (the default is the size f_A was trained at).
+    res = anonymize_video(anonymizer, src, out, batch_size=7, progress=False, scale=1.0)
     assert res['frames'] == 120 and res['frames_per_second'] > 0
+    assert (res['working_width'], res['working_height']) == (176, 144)
     n2, fps2, w2, h2 = video_props(out)
     assert (n2, w2, h2) == (n, w, h)
     assert fps2 == pytest.approx(fps, rel=1e-3)

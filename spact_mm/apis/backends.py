@@ -1,0 +1,413 @@
+"""Runtime backends for a deployed f_A: PyTorch (fused, channels-last) and ONNX Runtime.
+
+Both backends are *runners* with one interface, which
+:func:`spact_mm.apis.inference.anonymize_frames`, ``anonymize_video`` and the
+live camera loop accept in place of the :class:`AnonymizerDataPreprocessor`
+that :func:`~spact_mm.apis.inference.init_anonymizer` builds:
+
+- ``anonymize_unit(frames)``: [0, 1] frames ``(B, C, H, W)`` -> f_A's frames
+  (a clip-level f_A sees each frame as a one-frame clip, as the preprocessor does);
+- ``anonymize_unit_clips(clips)``: [0, 1] clips ``(N, C, T, H, W)`` -> clips;
+- ``clip_level``, ``size_divisor``, ``device`` and ``trained_size`` attributes.
+
+:class:`TorchAnonymizer` runs a copy of f_A with every conv + BatchNorm pair
+fused (mmcv's ``fuse_conv_bn``), in channels-last memory format and under
+``torch.inference_mode``. :class:`OnnxRuntimeAnonymizer` runs an ONNX export of
+f_A (:func:`export_onnx`, dynamic batch, time and spatial sizes) in ONNX Runtime.
+
+``onnx``, ``onnxscript`` and ``onnxruntime`` are optional (``pip install
+spact_mm[deploy]``, pinned in ``requirements/deploy.txt``); they are imported
+only when used, and a missing one is a clear error naming the extra.
+"""
+import copy
+import io
+import os
+import os.path as osp
+import sys
+import warnings
+from pathlib import Path
+from typing import Dict, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from spact_mm.models.anonymizers.clip_utils import is_clip_level
+
+BACKENDS = ('torch', 'onnxruntime')
+#: The ONNX model's input and output names.
+INPUT_NAME, OUTPUT_NAME = 'input', 'output'
+#: ``metadata_props`` keys written by :func:`export_onnx`.
+META_PREFIX = 'spact_mm.'
+
+
+def _missing_extra(package: str) -> ImportError:
+    return ImportError(f'{package} is not installed; it is an optional extra of spact_mm: '
+                       f'pip install "spact_mm[deploy]" (or pip install -r '
+                       f'requirements/deploy.txt)')
+
+
+def device_of(module: nn.Module) -> torch.device:
+    """Where ``module`` lives: its first parameter's or buffer's device, else the CPU.
+
+    A baseline f_A may have neither (``MotionOnlyAnonymizer``), or only buffers
+    (``BDQEncoder`` with fixed constants).
+    """
+    for tensor in module.parameters():
+        return tensor.device
+    for tensor in module.buffers():
+        return tensor.device
+    return torch.device('cpu')
+
+
+def anonymizer_module(anonymizer) -> nn.Module:
+    """f_A itself, from an ``AnonymizerDataPreprocessor``, a runner or a bare module."""
+    inner = getattr(anonymizer, 'anonymizer', None)
+    if isinstance(inner, nn.Module):
+        return inner
+    if isinstance(anonymizer, nn.Module):
+        return anonymizer
+    raise TypeError(f'cannot find f_A in {type(anonymizer).__name__}')
+
+
+def fixed_range_for_streaming(module: nn.Module) -> nn.Module:
+    """Give every quantizer of f_A a fixed value range, in place, so that f_A can be streamed.
+
+    BDQ's quantizer (:class:`~spact_mm.models.anonymizers.bdq.LearnableQuantizer`)
+    normalises by the clip's (``'clip'``) or batch's (``'batch'``) minimum and
+    maximum by default: a frame's output then depends on every frame of its clip,
+    so chunked output would differ from whole-video output at every chunk. With
+    ``normalize='fixed'`` (range [-1, 1], the range of a difference of [0, 1]
+    frames) a frame depends only on it and its predecessor. This changes the
+    quantization levels of an f_A trained with another range (coarser levels
+    for small motion): a warning says so.
+
+    Returns:
+        ``module`` (changed in place).
+    """
+    from spact_mm.models.anonymizers.bdq import LearnableQuantizer
+
+    changed = []
+    for name, m in module.named_modules():
+        if isinstance(m, LearnableQuantizer) and m.normalize != 'fixed':
+            changed.append(f'{name or type(m).__name__} ({m.normalize!r})')
+            m.normalize = 'fixed'
+    if changed:
+        warnings.warn(f'{type(module).__name__}: quantizer range set to normalize=\'fixed\' '
+                      f'for streaming (was {", ".join(changed)}): a per-clip range would make '
+                      'the output depend on chunk borders; the quantization levels differ '
+                      'from those f_A was trained with', stacklevel=2)
+    return module
+
+
+class TorchAnonymizer:
+    """f_A in PyTorch, prepared for inference (the ``torch`` backend).
+
+    A deep copy of f_A in eval mode, with each conv + BatchNorm pair folded
+    into one conv (mmcv's ``fuse_conv_bn``: ``W' = W gamma / sigma``,
+    ``b' = (b - mu) gamma / sigma + beta``, the same function in eval mode up
+    to float rounding) and its weights and inputs in channels-last format; every
+    call runs under ``torch.inference_mode``.
+
+    Args:
+        anonymizer: An ``AnonymizerDataPreprocessor`` (from ``init_anonymizer``)
+            or f_A itself.
+        fuse: Fold BatchNorm into the preceding convs.
+        channels_last: Use the channels-last memory format (faster convs on CPUs).
+        num_threads: Set ``torch.set_num_threads`` (``None``: leave it).
+        streaming: Fix quantizer ranges (:func:`fixed_range_for_streaming`), so
+            that chunked output equals whole-video output.
+    """
+
+    backend = 'torch'
+
+    def __init__(self, anonymizer, fuse: bool = True, channels_last: bool = True,
+                 num_threads: Optional[int] = None, streaming: bool = True) -> None:
+        from mmcv.cnn import fuse_conv_bn
+
+        module = copy.deepcopy(anonymizer_module(anonymizer)).eval()
+        module.requires_grad_(False)
+        if streaming:
+            fixed_range_for_streaming(module)
+        if fuse:
+            module = fuse_conv_bn(module)
+        self.channels_last = channels_last
+        if channels_last:
+            module = module.to(memory_format=torch.channels_last)
+        if num_threads is not None:
+            torch.set_num_threads(num_threads)
+        self.module = module
+        self.clip_level = is_clip_level(module)
+        self.size_divisor = int(getattr(module, 'size_divisor', 1))
+        self.device = device_of(module)
+        self.trained_size = getattr(anonymizer, 'trained_size', None)
+
+    def _run(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.to(self.device)
+        if self.channels_last and x.dim() == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with torch.inference_mode():
+            return self.module(x).contiguous()
+
+    def anonymize_unit(self, frames: torch.Tensor) -> torch.Tensor:
+        """[0, 1] frames (B, C, H, W) -> f_A's frames (one-frame clips for a clip-level f_A)."""
+        if self.clip_level:
+            return self._run(frames.unsqueeze(2)).squeeze(2)
+        return self._run(frames)
+
+    def anonymize_unit_clips(self, clips: torch.Tensor) -> torch.Tensor:
+        """[0, 1] clips (N, C, T, H, W) -> f_A's clips (frame by frame for a per-frame f_A)."""
+        if self.clip_level:
+            return self._run(clips)
+        n, c, t, h, w = clips.shape
+        out = self._run(clips.transpose(1, 2).reshape(n * t, c, h, w))
+        return out.reshape(n, t, *out.shape[1:]).transpose(1, 2)
+
+
+# --------------------------------------------------------------------------- ONNX
+def _export_sample(module: nn.Module, size: Tuple[int, int], clip_len: int) -> torch.Tensor:
+    """A sample input for tracing: batch 2 and (for a clip-level f_A) ``clip_len``
+    frames, so that torch.export keeps those sizes symbolic (a size-1 hint is
+    specialised)."""
+    div = int(getattr(module, 'size_divisor', 1))
+    h, w = (-(-s // div) * div for s in size)
+    if is_clip_level(module):
+        return torch.rand(2, 3, clip_len, h, w, generator=torch.Generator().manual_seed(0))
+    return torch.rand(2, 3, h, w, generator=torch.Generator().manual_seed(0))
+
+
+def export_onnx(anonymizer, out: Optional[str] = None, sample_size: Tuple[int, int] = (64, 80),
+                clip_len: int = 4, opset_version: int = 18,
+                metadata: Optional[Dict[str, str]] = None, streaming: bool = True) -> bytes:
+    """Export f_A to ONNX with dynamic batch, time (clip-level f_A) and spatial sizes.
+
+    Uses PyTorch's ``torch.export``-based exporter (``dynamo=True``; it needs
+    ``onnxscript``): the TorchScript exporter cannot export BDQ's blur, whose
+    kernel is computed from sigma, nor Downsample's size-dependent pooling.
+    The input is ``input`` (``(N, 3, H, W)``, or ``(N, 3, T, H, W)`` for a
+    clip-level f_A) in [0, 1]; the output ``output`` has the same shape. f_A is
+    exported in eval mode (BDQ's hard quantizer, BatchNorm running statistics).
+    ``metadata_props`` record ``spact_mm.clip_level``, ``spact_mm.size_divisor``,
+    ``spact_mm.anonymizer`` (the class) and any ``metadata`` given.
+
+    Args:
+        anonymizer: f_A, or an ``AnonymizerDataPreprocessor`` / runner holding it.
+        out: Write the model there (atomically); ``None``: only return it.
+        sample_size: (H, W) of the tracing input (rounded up to f_A's size divisor).
+        clip_len: Frames of the tracing clip of a clip-level f_A (>= 2).
+        opset_version: ONNX opset.
+        metadata: Extra ``metadata_props`` (str -> str).
+        streaming: Fix quantizer ranges first (:func:`fixed_range_for_streaming`);
+            ``False`` exports f_A's own range (its output then depends on the clip).
+
+    Returns:
+        The serialised ONNX model.
+
+    Raises:
+        ImportError: Without onnx / onnxscript (the ``deploy`` extra).
+        RuntimeError: If f_A cannot be exported (e.g. a person detector in numpy);
+            the message names f_A's class.
+    """
+    try:
+        import onnx
+        import onnxscript  # noqa: F401  (needed by the dynamo exporter)
+    except ImportError as e:
+        raise _missing_extra(e.name or 'onnx') from e
+    from torch.export import Dim
+
+    module = copy.deepcopy(anonymizer_module(anonymizer)).eval().cpu().float()
+    module.requires_grad_(False)
+    if streaming:
+        fixed_range_for_streaming(module)
+    sample = _export_sample(module, sample_size, clip_len)
+    axes = {0: Dim.AUTO, sample.dim() - 2: Dim.AUTO, sample.dim() - 1: Dim.AUTO}
+    if sample.dim() == 5:
+        axes[2] = Dim.AUTO
+    name = type(module).__name__
+    buf = io.BytesIO()
+    try:
+        with warnings.catch_warnings(), _quiet_exporter():
+            warnings.simplefilter('ignore')
+            program = torch.onnx.export(module, (sample, ), dynamo=True,
+                                        input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
+                                        dynamic_shapes=(axes, ), opset_version=opset_version,
+                                        external_data=False)
+            program.save(buf)
+    except Exception as e:  # torch.export / onnxscript raise many types
+        raise RuntimeError(f'cannot export {name} to ONNX: {str(e).splitlines()[0]}') from e
+    model = onnx.load_from_string(buf.getvalue())
+    props = {'clip_level': str(is_clip_level(module)),
+             'size_divisor': str(int(getattr(module, 'size_divisor', 1))),
+             'anonymizer': name,
+             'trained_size': str(getattr(anonymizer, 'trained_size', None) or ''),
+             'first_frame': str(getattr(module, 'first_frame', '')),
+             'normalize': ','.join(sorted({str(m.normalize) for m in module.modules()
+                                           if hasattr(m, 'normalize')}))}
+    props.update(metadata or {})
+    for key, value in props.items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = META_PREFIX + key, str(value)
+    data = model.SerializeToString()
+    if out is not None:
+        from spact_mm.utils.checkpoint import atomic_write_bytes
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(data, out)
+    return data
+
+
+class _quiet_exporter:
+    """Silence the exporter's progress lines on stdout (``[torch.onnx] ...``)."""
+
+    def __enter__(self):
+        self._stdout = sys.stdout
+        sys.stdout = io.StringIO()
+        return self
+
+    def __exit__(self, *exc):
+        sys.stdout = self._stdout
+        return False
+
+
+class OnnxRuntimeAnonymizer:
+    """f_A exported to ONNX and run by ONNX Runtime (the ``onnxruntime`` backend).
+
+    Args:
+        model: An ONNX file written by :func:`export_onnx` (or its bytes).
+        num_threads: ONNX Runtime's intra-op threads (``None``: its default, all cores).
+        trained_size: Short side f_A was trained at (default: the model's
+            ``spact_mm.trained_size`` metadata, if any).
+    """
+
+    backend = 'onnxruntime'
+
+    def __init__(self, model: Union[str, bytes], num_threads: Optional[int] = None,
+                 trained_size: Optional[int] = None) -> None:
+        try:
+            import onnxruntime as ort
+        except ImportError as e:
+            raise _missing_extra('onnxruntime') from e
+        opts = ort.SessionOptions()
+        if num_threads is not None:
+            opts.intra_op_num_threads = int(num_threads)
+            opts.inter_op_num_threads = 1
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if isinstance(model, (str, os.PathLike)) and not osp.isfile(model):
+            raise FileNotFoundError(f'ONNX model not found: {model}')
+        try:
+            self.session = ort.InferenceSession(
+                model if isinstance(model, bytes) else str(model), opts,
+                providers=['CPUExecutionProvider'])
+        except Exception as e:
+            where = 'the given bytes' if isinstance(model, bytes) else model
+            raise ValueError(f'ONNX Runtime cannot load {where}: {e}') from e
+        meta = {k[len(META_PREFIX):]: v
+                for k, v in self.session.get_modelmeta().custom_metadata_map.items()
+                if k.startswith(META_PREFIX)}
+        if 'clip_level' not in meta:
+            where = 'the given model' if isinstance(model, bytes) else model
+            raise ValueError(f'{where} was not written by spact_mm export_onnx (no '
+                             f'{META_PREFIX}clip_level metadata)')
+        self.meta = meta
+        self.clip_level = meta['clip_level'] == 'True'
+        self.size_divisor = int(meta.get('size_divisor', 1))
+        self.device = torch.device('cpu')
+        self.trained_size = trained_size or (int(meta['trained_size'])
+                                             if meta.get('trained_size') else None)
+
+    def run_numpy(self, x: np.ndarray) -> np.ndarray:
+        """Run the session on a float32 array in f_A's input layout."""
+        return self.session.run(None, {INPUT_NAME: np.ascontiguousarray(x, np.float32)})[0]
+
+    def _run(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.from_numpy(self.run_numpy(x.detach().cpu().float().numpy()))
+
+    def anonymize_unit(self, frames: torch.Tensor) -> torch.Tensor:
+        """[0, 1] frames (B, C, H, W) -> f_A's frames (one-frame clips for a clip-level f_A)."""
+        if self.clip_level:
+            return self._run(frames.unsqueeze(2)).squeeze(2)
+        return self._run(frames)
+
+    def anonymize_unit_clips(self, clips: torch.Tensor) -> torch.Tensor:
+        """[0, 1] clips (N, C, T, H, W) -> f_A's clips (frame by frame for a per-frame f_A)."""
+        if self.clip_level:
+            return self._run(clips)
+        n, c, t, h, w = clips.shape
+        out = self._run(clips.transpose(1, 2).reshape(n * t, c, h, w))
+        return out.reshape(n, t, *out.shape[1:]).transpose(1, 2)
+
+
+def build_runner(anonymizer, backend: str = 'torch', onnx_model: Optional[str] = None,
+                 num_threads: Optional[int] = None, fuse: bool = True,
+                 channels_last: bool = True, streaming: bool = True):
+    """A runner for ``backend`` from the f_A that ``init_anonymizer`` built.
+
+    Args:
+        anonymizer: An ``AnonymizerDataPreprocessor`` (or f_A); with
+            ``onnx_model`` and the ``onnxruntime`` backend it may be ``None``.
+        backend: ``'torch'`` or ``'onnxruntime'``.
+        onnx_model: An ONNX file of f_A (from ``tools/deployment/export_onnx.py``);
+            default for ``onnxruntime``: export ``anonymizer`` in memory.
+        num_threads: CPU threads of the backend (``None``: its default).
+        fuse, channels_last: Of :class:`TorchAnonymizer`.
+        streaming: Fix quantizer ranges (:func:`fixed_range_for_streaming`) of a
+            model built or exported here.
+
+    Returns:
+        A :class:`TorchAnonymizer` or an :class:`OnnxRuntimeAnonymizer`.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f'backend must be one of {BACKENDS}, got {backend!r}')
+    if backend == 'torch':
+        if anonymizer is None:
+            raise ValueError('the torch backend needs f_A from a config (init_anonymizer)')
+        return TorchAnonymizer(anonymizer, fuse=fuse, channels_last=channels_last,
+                               num_threads=num_threads, streaming=streaming)
+    trained = getattr(anonymizer, 'trained_size', None)
+    if onnx_model is None:
+        if anonymizer is None:
+            raise ValueError('the onnxruntime backend needs an ONNX model or f_A to export')
+        onnx_model = export_onnx(anonymizer, streaming=streaming)
+    return OnnxRuntimeAnonymizer(onnx_model, num_threads=num_threads, trained_size=trained)
+
+
+def check_onnx(anonymizer, model: Union[str, bytes],
+               sizes: Sequence[Tuple[int, int]] = ((48, 64), (120, 96)),
+               frames: Optional[np.ndarray] = None, batch: int = 3, clip_len: int = 5,
+               seed: int = 0) -> Dict[str, float]:
+    """Largest |ONNX Runtime - PyTorch| of f_A on random inputs and on real frames.
+
+    The sizes differ from the export's sample (checking the dynamic axes);
+    ``frames`` (T, H, W, 3) uint8, if given, are one more input (as a clip for
+    a clip-level f_A, as a batch otherwise).
+
+    Returns:
+        ``{'random HxW': max abs diff, ..., 'frames HxW': ...}``.
+    """
+    module = copy.deepcopy(anonymizer_module(anonymizer)).eval().cpu().float()
+    runner = OnnxRuntimeAnonymizer(model, num_threads=None)
+    if runner.meta.get('normalize') == 'fixed':
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            fixed_range_for_streaming(module)
+    gen = torch.Generator().manual_seed(seed)
+    div = runner.size_divisor
+    inputs = {}
+    for h, w in sizes:
+        h, w = -(-h // div) * div, -(-w // div) * div
+        shape = (batch, 3, clip_len, h, w) if runner.clip_level else (batch, 3, h, w)
+        inputs[f'random {h}x{w}'] = torch.rand(shape, generator=gen)
+    if frames is not None:
+        x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float() / 255.
+        h, w = x.shape[-2:]
+        x = x[..., :h // div * div, :w // div * div]
+        inputs[f'frames {x.shape[-2]}x{x.shape[-1]}'] = (x.transpose(0, 1)[None]
+                                                        if runner.clip_level else x)
+    diffs = {}
+    with torch.inference_mode():
+        for key, x in inputs.items():
+            ref = module(x).numpy()
+            got = runner.run_numpy(x.numpy())
+            if got.shape != ref.shape:
+                raise AssertionError(f'{key}: ONNX output shape {got.shape} != {ref.shape}')
+            diffs[key] = float(np.abs(got - ref).max())
+    return diffs
