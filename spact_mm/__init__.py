@@ -1,9 +1,11 @@
 """spact_mm: SPAct (CVPR 2022) privacy-preserving action recognition for mmaction2.
 
 Importing the package registers every component in the ``spact_mm`` scope
-(see :mod:`spact_mm.registry`), registers mmaction2's and mmpretrain's own
-modules, and extends ``torch.load``'s allow-list with the few plain-data types
-mmengine checkpoints hold (see :mod:`spact_mm.utils.checkpoint`).
+(see :mod:`spact_mm.registry`) and mmaction2's and mmpretrain's own modules,
+and does nothing else. Safe checkpoint loading (torch's allow-list for
+mmengine's plain-data types, mmengine's loaders with ``weights_only=True``) is
+an explicit step: :mod:`spact_mm.safe_loading`, listed in the configs'
+``custom_imports`` and called by our tools.
 """
 import warnings
 
@@ -20,15 +22,8 @@ import mmaction.visualization  # noqa: E402, F401  (ActionVisualizer)
 import mmpretrain.models  # noqa: E402, F401  (so ``mmpretrain.XXX`` types resolve)
 
 from . import datasets, engine, evaluation, models  # noqa: E402, F401
-from .utils import (  # noqa: E402
-    register_all_modules,
-    register_checkpoint_safe_types,
-    register_safe_checkpoint_loaders,
-)
+from .utils import register_all_modules  # noqa: E402
 
 __version__ = '0.1.0'
-
-register_checkpoint_safe_types()
-register_safe_checkpoint_loaders()  # load_from, resume, URLs: weights_only=True
 
 __all__ = ['register_all_modules', '__version__']

@@ -4,7 +4,10 @@
 # mmengine 0.10.7 fails to parse mmaction2 1.1.0's metafiles when resolving
 # package-scoped base configs.)
 default_scope = 'spact_mm'
-custom_imports = dict(imports=['spact_mm'], allow_failed_imports=False)
+# `spact_mm` registers our components; `spact_mm.safe_loading` makes every checkpoint load
+# refuse pickled code (weights_only=True) and admit mmengine's plain-data types, so
+# load_from/resume work with torch >= 2.6, also in mmaction2's own tools/train.py.
+custom_imports = dict(imports=['spact_mm', 'spact_mm.safe_loading'], allow_failed_imports=False)
 
 default_hooks = dict(
     runtime_info=dict(type='RuntimeInfoHook'),

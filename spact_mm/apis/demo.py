@@ -132,9 +132,11 @@ def run_demo(work_dir: str = 'work_dirs/demo',
     """
     from mmengine.runner import Runner
 
-    import spact_mm  # noqa: F401
     from spact_mm.datasets.synthetic import generate_synthetic_dataset
     from spact_mm.evaluation import evaluate_ssl_loss
+    from spact_mm.safe_loading import enable_safe_loading
+
+    enable_safe_loading()  # the stages hand over through checkpoints
 
     iters = iters or {}
     start = time.time()

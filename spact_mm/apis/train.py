@@ -338,7 +338,7 @@ def setup_cpu_distributed(cfg: Config) -> None:
 
 
 def build_runner(cfg: Config) -> 'Runner':
-    """Register ``spact_mm`` and build a Runner from ``cfg``.
+    """Register ``spact_mm``, enable safe checkpoint loading and build a Runner from ``cfg``.
 
     A config without ``default_scope`` gets ``'spact_mm'``. A config with
     ``runner_type`` is built through the ``spact_mm`` ``RUNNERS`` registry,
@@ -353,9 +353,11 @@ def build_runner(cfg: Config) -> 'Runner':
     from mmengine.runner import Runner
 
     from spact_mm.registry import RUNNERS
+    from spact_mm.safe_loading import enable_safe_loading
     from spact_mm.utils import register_all_modules
 
     register_all_modules(init_default_scope=False)
+    enable_safe_loading()  # load_from / resume / checkpoints refuse pickled code
     if cfg.get('default_scope', None) is None:
         cfg.default_scope = 'spact_mm'
     setup_cpu_distributed(cfg)

@@ -84,8 +84,10 @@ def _history_buffer_setstate(self, state: Any) -> None:
 def register_checkpoint_safe_types() -> None:
     """Extend ``torch.load``'s ``weights_only`` allow-list with mmengine's types.
 
-    Called once when :mod:`spact_mm` is imported, so mmengine's own
-    ``load_checkpoint`` (``load_from``, ``resume``) works with torch >= 2.6.
+    Called by :func:`spact_mm.safe_loading.enable_safe_loading` (the
+    ``spact_mm.safe_loading`` entry of a config's ``custom_imports``), so
+    mmengine's own ``load_checkpoint`` (``load_from``, ``resume``) works with
+    torch >= 2.6, and before every :func:`load_checkpoint_safely`.
     Also makes ``HistoryBuffer`` pickle without function references (see the
     module docstring).
     """
@@ -319,8 +321,9 @@ def register_safe_checkpoint_loaders() -> None:
     ``open-mmlab://``, ``s3://``/``petrel://`` and ``pavi://`` get loaders of their
     own (:func:`safe_load_from_openmmlab`, ...): mmengine's call plain
     ``torch.load``, unsafe under ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1``. Every
-    scheme mmengine registers is thus loaded with ``weights_only=True``. Called on
-    ``import spact_mm``.
+    scheme mmengine registers is thus loaded with ``weights_only=True``. Called by
+    :func:`spact_mm.safe_loading.enable_safe_loading`; ``import spact_mm`` alone
+    leaves mmengine's loaders as they are.
     """
     from mmengine.runner import checkpoint as mm_ckpt
 

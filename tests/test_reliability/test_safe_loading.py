@@ -1,4 +1,9 @@
-"""A checkpoint that would run code is refused on every load path, with a clear error."""
+"""A checkpoint that would run code is refused on every load path, with a clear error.
+
+Safe loading is the explicit step the configs (``custom_imports``) and our tools
+take; this module takes it at import. That ``import spact_mm`` alone changes
+nothing is checked in ``test_import_side_effects.py``.
+"""
 import os
 import os.path as osp
 import pickle
@@ -8,6 +13,7 @@ import torch
 from conftest import tiny_model_cfg
 from mmengine.runner.checkpoint import CheckpointLoader, _load_checkpoint
 
+import spact_mm.safe_loading  # noqa: F401  (the explicit step)
 from spact_mm.utils import load_checkpoint_safely
 from spact_mm.utils.checkpoint import safe_load_from_http
 
