@@ -84,8 +84,9 @@ def put_anonymizer_in_front(recognizer_cfg: Union[str, Path, Config],
         frozen=frozen)
     imports = cfg.get('custom_imports', {}) or {}
     names = list(imports.get('imports', []))
-    if SCOPE not in names:
-        names.append(SCOPE)
+    for name in (SCOPE, f'{SCOPE}.safe_loading'):  # register; load checkpoints safely
+        if name not in names:
+            names.append(name)
     cfg.custom_imports = dict(imports=names,
                               allow_failed_imports=imports.get('allow_failed_imports', False))
     return cfg
