@@ -73,5 +73,8 @@ setup(
         'numpy<2', 'mmengine==0.10.7', 'mmcv-lite==2.0.1', 'mmaction2>=1.1.0,<2',
         'mmpretrain==1.2.0', 'decord==0.6.0', 'torch', 'torchvision'
     ],
+    # Optional: ONNX export of f_A and the onnxruntime backend (tools/deployment/,
+    # anonymize_video --backend onnxruntime); pinned in requirements/deploy.txt.
+    extras_require={'deploy': ['onnx>=1.16', 'onnxscript>=0.2', 'onnxruntime>=1.18']},
     license='Apache License 2.0',
     zip_safe=False)
