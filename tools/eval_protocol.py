@@ -7,7 +7,7 @@ anonymized training data, tests them on the anonymized test data and writes
 Example::
 
     python tools/eval_protocol.py \
-        configs/protocols/protocol-cross_r3d18-tiny_r18-tiny_300iter_synthetic-a-images-person.py \
+        configs/protocols/protocol-cross_r3d18-tiny_r18-tiny_200iter_synthetic-a-images-person.py \
         --anonymizer downsample-2x --work-dir work_dirs/protocols/cross/downsample-2x \
         --raw-results work_dirs/protocols/cross/raw/results.json
 """

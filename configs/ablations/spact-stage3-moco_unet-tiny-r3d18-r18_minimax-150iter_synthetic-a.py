@@ -20,9 +20,4 @@ model = dict(privacy_head=dict(
     momentum=0.01,
     frame_sampler=dict(mode='random')))
 th_Bmax = 4.7  # InfoNCE at chance is log(K + 1) = 4.86 for K = 128
-custom_hooks = [
-    dict(type='FinalCheckpointHook'),
-    dict(type='ResumeStateHook'),
-    dict(type='AnonymizationVisualizationHook'),
-    dict(type='SSLLossThresholdHook', threshold=th_Bmax, window=10),
-]
+default_hooks = dict(stop_rule=dict(threshold=th_Bmax))  # this loss's th_Bmax

@@ -9,4 +9,4 @@ optim_wrapper = dict(
     adversary_steps=1,
     anonymizer=dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-3)),
     recognizer=dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-3)))
-custom_hooks = [dict(type='FinalCheckpointHook'), dict(type='ResumeStateHook')]  # no L_B to watch
+default_hooks = dict(stop_rule=dict(threshold=None))  # no L_B to watch

@@ -12,9 +12,4 @@ model = dict(privacy_head=dict(
     loss=dict(type='mmpretrain.CrossEntropyLoss'),
     frame_sampler=dict(mode='random')))  # the first frame of each S_F pair is rotated
 th_Bmax = 1.33  # rotation cross entropy at chance is log(4) = 1.386
-custom_hooks = [
-    dict(type='FinalCheckpointHook'),
-    dict(type='ResumeStateHook'),
-    dict(type='AnonymizationVisualizationHook'),
-    dict(type='SSLLossThresholdHook', threshold=th_Bmax, window=10),
-]
+default_hooks = dict(stop_rule=dict(threshold=th_Bmax))  # this loss's th_Bmax

@@ -43,8 +43,4 @@ optim_wrapper = dict(
     anonymizer=dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-3),
                     paramwise_cfg=_bdq_lr),
     privacy=dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-3)))
-custom_hooks = [
-    dict(type='FinalCheckpointHook'),
-    dict(type='ResumeStateHook'),
-    dict(type='AnonymizationVisualizationHook'),
-]
+# No th_Bmax stop rule (inherited: stop_rule threshold=None).

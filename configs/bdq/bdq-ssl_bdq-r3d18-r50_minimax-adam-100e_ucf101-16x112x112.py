@@ -17,8 +17,4 @@ model = dict(data_preprocessor=dict(anonymizer=dict(_delete_=True, **bdq)),
 # BDQ's 1 + 15 parameters get 10x the learning rate (see the bdq-entropy config).
 optim_wrapper = dict(anonymizer=dict(
     paramwise_cfg=dict(custom_keys={'data_preprocessor__anonymizer': dict(lr_mult=10.)})))
-custom_hooks = [
-    dict(type='FinalCheckpointHook'),
-    dict(type='ResumeStateHook'),
-    dict(type='AnonymizationVisualizationHook'),
-]
+default_hooks = dict(stop_rule=dict(threshold=None))  # no th_Bmax stop rule

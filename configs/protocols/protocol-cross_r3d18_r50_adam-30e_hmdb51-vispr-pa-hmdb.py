@@ -14,11 +14,11 @@ protocol = dict(name='cross-dataset', dataset='HMDB51+VISPR/PA-HMDB', action_met
                 paper='Table 1: PA-HMDB top-1, cMAP and F1')
 action = dict(
     model=dict(cls_head=dict(num_classes=51)),
-    train_dataloader={{_base_.paper_datasets.hmdb51.train_dataloader}},
-    val_dataloader={{_base_.paper_datasets.pa_hmdb.test_dataloader}},
+    train_dataloader=dict(paper_dataset='hmdb51', dataloader='train_dataloader'),
+    val_dataloader=dict(paper_dataset='pa_hmdb', dataloader='test_dataloader'),
     train_cfg=dict(max_iters=13400))  # ~30 epochs of 3,570 clips at batch 8
 privacy = dict(
     model=dict(head=dict(num_classes=5)),
-    train_dataloader={{_base_.paper_datasets.vispr_pa_hmdb.train_dataloader}},
-    val_dataloader={{_base_.paper_datasets.pa_hmdb_frames.test_dataloader}},
+    train_dataloader=dict(paper_dataset='vispr_pa_hmdb', dataloader='train_dataloader'),
+    val_dataloader=dict(paper_dataset='pa_hmdb_frames', dataloader='test_dataloader'),
     train_cfg=dict(max_iters=9400))  # ~30 epochs of 10,000 images at batch 32

@@ -10,11 +10,11 @@ protocol = dict(name='cross-dataset', dataset='UCF101/VISPR1', action_metric='to
                 paper='Table 1: UCF101 top-1, VISPR1 cMAP and F1')
 action = dict(
     model=dict(cls_head=dict(num_classes=101)),
-    train_dataloader={{_base_.paper_datasets.ucf101.train_dataloader}},
-    val_dataloader={{_base_.paper_datasets.ucf101.test_dataloader}},
+    train_dataloader=dict(paper_dataset='ucf101', dataloader='train_dataloader'),
+    val_dataloader=dict(paper_dataset='ucf101', dataloader='test_dataloader'),
     train_cfg=dict(max_iters=36000))  # ~30 epochs of 9,537 clips at batch 8
 privacy = dict(
     model=dict(head=dict(num_classes=7)),
-    train_dataloader={{_base_.paper_datasets.vispr1.train_dataloader}},
-    val_dataloader={{_base_.paper_datasets.vispr1.test_dataloader}},
+    train_dataloader=dict(paper_dataset='vispr1', dataloader='train_dataloader'),
+    val_dataloader=dict(paper_dataset='vispr1', dataloader='test_dataloader'),
     train_cfg=dict(max_iters=9400))  # ~30 epochs of 10,000 images at batch 32

@@ -13,11 +13,11 @@ protocol = dict(name='novel', dataset='UCF101->HMDB51/VISPR1->VISPR2', action_me
                 paper='Table 2: UCF->HMDB top-1, VISPR1->VISPR2 cMAP and F1; Fig. 4')
 action = dict(
     model=dict(cls_head=dict(num_classes=51)),
-    train_dataloader={{_base_.paper_datasets.hmdb51.train_dataloader}},
-    val_dataloader={{_base_.paper_datasets.hmdb51.test_dataloader}},
+    train_dataloader=dict(paper_dataset='hmdb51', dataloader='train_dataloader'),
+    val_dataloader=dict(paper_dataset='hmdb51', dataloader='test_dataloader'),
     train_cfg=dict(max_iters=13400))  # ~30 epochs of 3,570 clips at batch 8
 privacy = dict(
     model=dict(head=dict(num_classes=7)),
-    train_dataloader={{_base_.paper_datasets.vispr2.train_dataloader}},
-    val_dataloader={{_base_.paper_datasets.vispr2.test_dataloader}},
+    train_dataloader=dict(paper_dataset='vispr2', dataloader='train_dataloader'),
+    val_dataloader=dict(paper_dataset='vispr2', dataloader='test_dataloader'),
     train_cfg=dict(max_iters=9400))  # ~30 epochs of 10,000 images at batch 32

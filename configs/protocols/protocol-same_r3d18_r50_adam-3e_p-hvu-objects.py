@@ -17,8 +17,8 @@ action = dict(
     model=dict(cls_head=dict(
         num_classes=739, multi_class=True, loss_cls=dict(type='BCELossWithLogits'),
         average_clips='score')),  # mean logit over clips (a softmax would couple classes)
-    train_dataloader={{_base_.paper_datasets.p_hvu.train_dataloader}},
-    val_dataloader={{_base_.paper_datasets.p_hvu.test_dataloader}},
+    train_dataloader=dict(paper_dataset='p_hvu', dataloader='train_dataloader'),
+    val_dataloader=dict(paper_dataset='p_hvu', dataloader='test_dataloader'),
     # scores are logits: thr=0 is a sigmoid probability of 0.5 for the F1 it also reports
     val_evaluator=dict(_delete_=True, type='ClasswiseMultiLabelMetric', prefix='action',
                        thr=0.0),
@@ -26,6 +26,6 @@ action = dict(
     metric_key='action/cmap', metric_scale=1., figure='action_cmap')  # cMAP is in % already
 privacy = dict(
     model=dict(head=dict(num_classes=1678)),
-    train_dataloader={{_base_.paper_datasets.p_hvu_objects.train_dataloader}},
-    val_dataloader={{_base_.paper_datasets.p_hvu_objects.test_dataloader}},
+    train_dataloader=dict(paper_dataset='p_hvu_objects', dataloader='train_dataloader'),
+    val_dataloader=dict(paper_dataset='p_hvu_objects', dataloader='test_dataloader'),
     train_cfg=dict(max_iters=23000))  # ~3 epochs of 245,212 frames at batch 32

@@ -11,5 +11,5 @@ _base_ = ['./protocol-same_r3d18_r50_adam-3e_p-hvu-objects.py']
 protocol = dict(dataset='P-HVU/scenes', paper='Table 1: P-HVU action cMAP, scenes cMAP')
 privacy = dict(
     model=dict(head=dict(num_classes=248)),
-    train_dataloader={{_base_.paper_datasets.p_hvu_scenes.train_dataloader}},
-    val_dataloader={{_base_.paper_datasets.p_hvu_scenes.test_dataloader}})
+    train_dataloader=dict(paper_dataset='p_hvu_scenes', dataloader='train_dataloader'),
+    val_dataloader=dict(paper_dataset='p_hvu_scenes', dataloader='test_dataloader'))

@@ -8,8 +8,4 @@
 _base_ = ['../spact/spact-stage3_unet-tiny-r3d18-r18_minimax-150iter_synthetic-a.py']
 stage2_checkpoint = 'work_dirs/demo/stage2/final.pth'  # model.init_cfg (see base)
 model = dict(init_cfg=dict(checkpoint=stage2_checkpoint))
-custom_hooks = [
-    dict(type='FinalCheckpointHook'),
-    dict(type='ResumeStateHook'),
-    dict(type='AnonymizationVisualizationHook'),
-]
+default_hooks = dict(stop_rule=dict(threshold=None))  # no th_Bmax stop rule

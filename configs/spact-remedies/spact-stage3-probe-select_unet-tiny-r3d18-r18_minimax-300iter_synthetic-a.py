@@ -21,14 +21,10 @@ _probe_pipeline = [
 ]
 _probe_data = dict(
     type='PrivacyVideoDataset',
-    ann_file={{_base_.data_root}} + '/annotations/privacy_videos_a_train.json',
+    ann_file='data/synthetic/annotations/privacy_videos_a_train.json',
     data_prefix=dict(video={{_base_.data_root}}), pipeline=_probe_pipeline, test_mode=True)
-default_hooks = dict(checkpoint=dict(save_best='privacy/probe_cmap', rule='less'))
-custom_hooks = [
-    dict(type='FinalCheckpointHook'),
-    dict(type='ResumeStateHook'),
-    dict(type='AnonymizationVisualizationHook'),
-    dict(type='PrivacyProbeHook', train_dataset=_probe_data, max_clips=256),
-    dict(type='EarlyStoppingHook', monitor='privacy/probe_cmap', rule='less', min_delta=0.5,
-         patience=2),
-]
+default_hooks = dict(
+    checkpoint=dict(save_best='privacy/probe_cmap', rule='less'),
+    privacy_probe=dict(type='PrivacyProbeHook', train_dataset=_probe_data, max_clips=256),
+    stop_rule=dict(_delete_=True, type='EarlyStoppingHook', monitor='privacy/probe_cmap',
+                   rule='less', min_delta=0.5, patience=2))

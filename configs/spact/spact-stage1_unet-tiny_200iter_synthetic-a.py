@@ -18,12 +18,10 @@ test_cfg = dict(type='TestLoop')
 # GuardedOptimWrapper: a NaN/inf loss or BN statistic skips the step (docs/reliability.md)
 optim_wrapper = dict(type='GuardedOptimWrapper', optimizer=dict(type='Adam', lr=1e-3))
 param_scheduler = []
-custom_hooks = [
-    dict(type='FinalCheckpointHook'),
-    dict(type='ResumeStateHook'),
+# Named `default_hooks` entries (custom_hooks stay those of default_runtime.py):
+default_hooks = dict(
     # raw vs anonymized frames of fixed val clips at every validation (vis backends)
-    dict(type='AnonymizationVisualizationHook'),
+    anonymization_grid=dict(type='AnonymizationVisualizationHook'),
     # mmengine's EarlyStoppingHook implements the th_A0 rule of Eq. 6.
-    dict(type='EarlyStoppingHook', monitor='recon/l1', rule='less', stopping_threshold=th_A0,
-         patience=10**9),
-]
+    stop_rule=dict(type='EarlyStoppingHook', monitor='recon/l1', rule='less',
+                   stopping_threshold=th_A0, patience=10**9))

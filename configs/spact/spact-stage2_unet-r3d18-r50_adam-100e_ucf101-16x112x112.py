@@ -1,7 +1,8 @@
 # SPAct stage 2 at paper scale: R3D-18 f_T (Eq. 7) and ResNet-50 f_B (Eq. 8)
 # on the frozen stage-1 f_A's output. Adam 1e-4 per branch.
 _base_ = [
-    '../_base_/models/spact_r3d18_unet_r50.py', '../_base_/datasets/ucf101_16x112x112.py',
+    '../_base_/models/spact_r3d18_unet_r50.py',
+    '../_base_/datasets/ucf101_official-split1_16x112x112.py',  # the official split files
     '../_base_/schedules/spact_stage2_adam.py', '../_base_/default_runtime.py'
 ]
 stage1_work_dir = 'work_dirs/spact-stage1_unet_adam-100e_ucf101-16x112x112'

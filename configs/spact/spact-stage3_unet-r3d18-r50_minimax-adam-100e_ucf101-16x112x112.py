@@ -1,7 +1,8 @@
 # SPAct stage 3 at paper scale: minimax alternation (Eq. 7-9) from stage 2's
 # f_A, f_T, f_B; stops when L_B >= th_Bmax. Adam 1e-4 per branch.
 _base_ = [
-    '../_base_/models/spact_r3d18_unet_r50.py', '../_base_/datasets/ucf101_16x112x112.py',
+    '../_base_/models/spact_r3d18_unet_r50.py',
+    '../_base_/datasets/ucf101_official-split1_16x112x112.py',  # the official split files
     '../_base_/schedules/spact_stage3_minimax_adam.py', '../_base_/default_runtime.py'
 ]
 stage2_work_dir = 'work_dirs/spact-stage2_unet-r3d18-r50_adam-100e_ucf101-16x112x112'
@@ -13,15 +14,15 @@ stage2_checkpoint = f'{stage2_work_dir}/final.pth'
 model = dict(init_cfg=dict(type='Pretrained', checkpoint=stage2_checkpoint))
 th_Bmax = 2.6  # NT-Xent at chance is log(2N - 1) = 2.71 for N = 8 clips per GPU
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=100, val_interval=5)
-default_hooks = dict(checkpoint=dict(interval=5, by_epoch=True))
-log_processor = dict(by_epoch=True)
-custom_hooks = [
-    dict(type='FinalCheckpointHook'),
-    dict(type='ResumeStateHook'),
+# Hooks of the minimax stage as named `default_hooks` entries, so that the configs built on
+# this one change an entry by name (custom_hooks stay those of default_runtime.py):
+default_hooks = dict(
+    checkpoint=dict(interval=5, by_epoch=True),
     # raw vs anonymized frames of fixed val clips at every validation (vis backends)
-    dict(type='AnonymizationVisualizationHook'),
-    dict(type='SSLLossThresholdHook', threshold=th_Bmax, window=50),
-]
+    anonymization_grid=dict(type='AnonymizationVisualizationHook'),
+    # the th_Bmax stop rule; `threshold=None` turns it off
+    stop_rule=dict(type='SSLLossThresholdHook', threshold=th_Bmax, window=50))
+log_processor = dict(by_epoch=True)
 # Distributed runs (tools/dist_train.sh): DDP that tolerates the branches frozen per
 # minimax step (find_unused_parameters=True); ignored by single-process runs.
 model_wrapper_cfg = dict(type='SPActDistributedDataParallel')

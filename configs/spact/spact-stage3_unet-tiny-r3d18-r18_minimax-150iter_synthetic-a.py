@@ -17,13 +17,14 @@ optim_wrapper = dict(
     anonymizer=dict(optimizer=dict(lr=1e-3)),  # alpha_A
     recognizer=dict(optimizer=dict(lr=1e-3)),  # alpha_T
     privacy=dict(optimizer=dict(lr=1e-3)))  # alpha_B
-custom_hooks = [
-    dict(type='FinalCheckpointHook'),
-    dict(type='ResumeStateHook'),
+# Hooks of the minimax stage as named `default_hooks` entries, so that the configs built on
+# this one change an entry by name (a `custom_hooks` list would have to be restated whole;
+# custom_hooks stay those of default_runtime.py: FinalCheckpointHook, ResumeStateHook):
+default_hooks = dict(
     # raw vs anonymized frames of fixed val clips at every validation (vis backends)
-    dict(type='AnonymizationVisualizationHook'),
-    dict(type='SSLLossThresholdHook', threshold=th_Bmax, window=10),
-]
+    anonymization_grid=dict(type='AnonymizationVisualizationHook'),
+    # the th_Bmax stop rule; `threshold=None` turns it off
+    stop_rule=dict(type='SSLLossThresholdHook', threshold=th_Bmax, window=10))
 # Distributed runs (tools/dist_train.sh): DDP that tolerates the branches frozen per
 # minimax step (find_unused_parameters=True); ignored by single-process runs.
 model_wrapper_cfg = dict(type='SPActDistributedDataParallel')

@@ -14,31 +14,29 @@
 _base_ = ['../spact/spact-stage3_unet-r3d18-r50_minimax-adam-100e_ucf101-16x112x112.py']
 
 
-def _value(path, key):
-    """``key`` (dotted) of the config at ``path`` (relative to this file): reuse it
-    without inheriting all its keys (two bases that both define train_dataloader
-    cannot both be ``_base_``)."""
-    from mmengine import Config
-    value = Config.fromfile('{{ fileDirname }}/' + path)
-    for k in key.split('.'):
-        value = value[k]
-    return value
-
-
-# VISPR-1 as the protocols' dataset catalogue has it: f_A sees RGB clips (decord),
-# and the catalogue loads the images as RGB too (VISPR's own base config loads BGR
-# for mmpretrain attackers, which convert in their data preprocessor). Its
-# RandomResizedCrop to 112 gives the fixed image size the batch needs.
-_vispr = _value('../_base_/protocols/paper_datasets.py', 'paper_datasets.vispr1')
-_vispr_attributes = _vispr['attributes']  # VISPR1_ATTRIBUTES of [41]
-_vispr_train = _vispr['train_dataloader']['dataset']
-del _vispr  # keep only what is used in the dumped config
+# VISPR-1 train split as the protocols' catalogue loads it (configs/_base_/datasets/
+# vispr_vispr1_112x112.py with the images in RGB: f_A sees RGB clips (decord); VISPR's own
+# base loads BGR for mmpretrain attackers, which convert in their data preprocessor).
+# Restated, not inherited: two bases that both define train_dataloader cannot both be
+# `_base_`; tests/test_configs checks that it equals the base's. Its RandomResizedCrop to
+# 112 gives the fixed image size the batch needs.
+vispr1_attributes = ('a17_color', 'a4_gender', 'a9_face_complete', 'a10_face_partial',
+                     'a12_semi_nudity', 'a64_rel_personal', 'a65_rel_social')  # of [41]
+vispr1_train = dict(
+    type='VISPRDataset', data_root='data/vispr', ann_file='train2017.txt',
+    attributes=vispr1_attributes,
+    pipeline=[
+        dict(type='LoadPrivacyImage', channel_order='rgb'),
+        dict(type='mmpretrain.RandomResizedCrop', scale=112, crop_ratio_range=(0.36, 1.0)),
+        dict(type='mmpretrain.RandomFlip', prob=0.5, direction='horizontal'),
+        dict(type='mmpretrain.PackInputs'),
+    ])
 
 model = dict(
     privacy_head=dict(
         _delete_=True,
         type='SupervisedPrivacyHead',
-        num_attributes=len(_vispr_attributes),
+        num_attributes=7,  # len(vispr1_attributes)
         backbone=dict(type='mmpretrain.ResNet', depth=50),
         in_channels=2048,
         num_models=1,  # >1: ensemble of budget models ([41])
@@ -50,12 +48,9 @@ train_dataloader = dict(
         _delete_=True,
         type='ActionPrivacyPairDataset',
         action={{_base_.train_dataloader.dataset}},
-        privacy=_vispr_train,
+        privacy=vispr1_train,
         views=1,  # one VISPR image per clip for the supervised budget model
         seed=0))
-# th_Bmax watches the SSL loss, which this model has not.
-custom_hooks = [
-    dict(type='FinalCheckpointHook'),
-    dict(type='ResumeStateHook'),
-    dict(type='AnonymizationVisualizationHook'),
-]
+# No th_Bmax stop rule: L_B of [41] (BCE in step 2, entropy in step 1) has no chance level
+# to stop at.
+default_hooks = dict(stop_rule=dict(threshold=None))

@@ -11,36 +11,37 @@
 _base_ = ['./supervised-wu_unet-tiny-r3d18-r18_minimax-150iter_synthetic-a-person.py']
 
 
-def _value(path, key):
-    """``key`` (dotted) of the config at ``path`` (relative to this file): reuse it
-    without inheriting all its keys (two bases that both define train_dataloader
-    cannot both be ``_base_``)."""
-    from mmengine import Config
-    value = Config.fromfile('{{ fileDirname }}/' + path)
-    for k in key.split('.'):
-        value = value[k]
-    return value
-
-
-# The action set (videos, action labels only) and the privacy image set of the
-# evaluation protocol (person attributes), as their own base configs define them.
-_actions = '../_base_/datasets/synthetic_actions_a_8x32x32.py'
-_images = _value('../_base_/protocols/synthetic_r3d18-tiny_r18-tiny_200iter.py',
-                 'privacy.train_dataloader.dataset')
-# f_A sees RGB clips (decord): load the images as RGB too (the protocol's
-# attacker loads BGR and converts in its data preprocessor).
-_images.pipeline[0] = dict(type='LoadPrivacyImage', channel_order='rgb')
-
+# The action set A (videos, action labels only) as configs/_base_/datasets/
+# synthetic_actions_a_8x32x32.py defines it (its keys reach here through the stage-3
+# base), and the privacy image set of the evaluation protocol with its person attributes
+# (configs/_base_/protocols/synthetic_r3d18-tiny_r18-tiny_200iter.py, restated: two bases
+# that both define train_dataloader cannot both be `_base_`; tests/test_configs checks
+# that they agree). f_A sees RGB clips (decord): the images are loaded as RGB too (the
+# protocol's attacker loads BGR and converts in its data preprocessor).
+person_images_train = dict(
+    type='MultiLabelSubsetDataset', data_root='data/synthetic',
+    ann_file='annotations/privacy_images_train.json',
+    attributes={{_base_.person_attributes}},
+    pipeline=[
+        dict(type='LoadPrivacyImage', channel_order='rgb'),
+        dict(type='mmpretrain.Resize', scale=(32, 32)),
+        dict(type='mmpretrain.PackInputs'),
+    ])
 train_dataloader = dict(
     # tells the dataset the epoch: a new clip-image pairing every epoch
     sampler=dict(type='EpochPairingSampler', shuffle=True),
     dataset=dict(
         _delete_=True,
         type='ActionPrivacyPairDataset',
-        action=_value(_actions, 'train_dataloader.dataset'),
-        privacy=_images,
+        action=dict(type={{_base_.dataset_type}}, ann_file={{_base_.ann_file_train}},
+                    data_prefix=dict(video={{_base_.data_root}}),
+                    pipeline={{_base_.train_pipeline}},
+                    num_classes={{_base_.action_num_classes}}),
+        privacy=person_images_train,
         views=1,  # one image per clip for the supervised budget model
         seed=0))
 val_dataloader = dict(
-    dataset=dict(_delete_=True, **_value(_actions, 'val_dataloader.dataset')))
+    dataset=dict(_delete_=True, type={{_base_.dataset_type}}, ann_file={{_base_.ann_file_val}},
+                 data_prefix=dict(video={{_base_.data_root}}), pipeline={{_base_.val_pipeline}},
+                 test_mode=True, num_classes={{_base_.action_num_classes}}))
 test_dataloader = val_dataloader

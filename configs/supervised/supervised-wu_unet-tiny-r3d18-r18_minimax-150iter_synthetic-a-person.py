@@ -12,7 +12,7 @@ model = dict(
     privacy_head=dict(
         _delete_=True,
         type='SupervisedPrivacyHead',
-        num_attributes=len(person_attributes),
+        num_attributes=4,  # len(person_attributes)
         backbone=dict(type='mmpretrain.ResNet', depth=18, base_channels=16, stem_channels=16),
         in_channels=128,
         num_models=1,  # >1: ensemble of budget models
@@ -41,5 +41,6 @@ val_dataloader = dict(dataset=dict(
     type='PrivacyVideoDataset', ann_file='data/synthetic/annotations/privacy_videos_a_val.json',
     attributes=person_attributes, pipeline=_pipeline_val))
 test_dataloader = val_dataloader
-# th_Bmax watches the SSL loss, which this model has not.
-custom_hooks = [dict(type='FinalCheckpointHook'), dict(type='ResumeStateHook')]
+# No th_Bmax stop rule: L_B of [41] (BCE in step 2, entropy in step 1) has no chance level
+# to stop at.
+default_hooks = dict(stop_rule=dict(threshold=None))

@@ -211,10 +211,55 @@ def build_task_cfg(cfg: Config, task: str, anonymizer: dict, checkpoint: Optiona
     return Config(run)
 
 
+#: Key of a dataloader named by dataset in a protocol config (see :func:`resolve_paper_datasets`).
+DATASET_REF = 'paper_dataset'
+_DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+
+
+def resolve_paper_datasets(cfg: Config, source: str) -> None:
+    """Replace each ``dict(paper_dataset=NAME, dataloader=KEY)`` of the tasks by that dataloader.
+
+    ``NAME`` is an entry of the config's ``paper_datasets`` catalogue
+    (``configs/_base_/protocols/paper_datasets.py``): ``dict(base=<file stem under
+    configs/_base_/datasets>, image_channel_order=None | 'rgb')``. The dataloader
+    ``KEY`` of that base is taken as it is, with ``LoadPrivacyImage`` steps set to
+    ``image_channel_order`` when given. This is what lets a plain-dict protocol
+    config combine several dataset bases, which mmengine cannot inherit together
+    (they share keys).
+
+    Args:
+        cfg: A loaded protocol config; changed in place.
+        source: The config's file, named in errors.
+    """
+    from spact_mm.apis.demo import config_dir
+
+    catalogue = cfg.get('paper_datasets') or {}
+    for task in TASKS:
+        for key in _DATALOADERS:
+            ref = cfg.get(task, {}).get(key)
+            if not isinstance(ref, dict) or DATASET_REF not in ref:
+                continue
+            name = ref[DATASET_REF]
+            if name not in catalogue:
+                raise KeyError(f'{source}: {task}.{key} names dataset {name!r}, which is not in '
+                               f'its paper_datasets catalogue {sorted(catalogue)}')
+            entry = catalogue[name]
+            base = config_dir() / '_base_' / 'datasets' / f'{entry["base"]}.py'
+            loader = Config.fromfile(str(base))[ref.get('dataloader', key)].to_dict()
+            order = entry.get('image_channel_order')
+            if order is not None:
+                loader['dataset']['pipeline'] = [
+                    dict(t, channel_order=order) if t['type'] == 'LoadPrivacyImage' else t
+                    for t in loader['dataset']['pipeline']]
+            cfg[task][key] = loader
+
+
 def load_protocol_config(config: str, data_root: Optional[str] = None,
                          cfg_options: Optional[dict] = None) -> Config:
-    """Load a protocol config, merge ``cfg_options`` and point every task at ``data_root``."""
+    """Load a protocol config, resolve its named datasets, merge ``cfg_options`` and point
+    every task at ``data_root``."""
     cfg = Config.fromfile(config)
+    resolve_paper_datasets(cfg, config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     if data_root is not None and cfg.get('data_root'):
@@ -298,6 +343,9 @@ def run_protocol(config: str,
     results: dict = dict(method=method, protocol=proto.get('name', osp.basename(config)),
                          dataset=proto.get('dataset'), config=config,
                          anonymizer=anonymizer, metrics={}, raw_metrics={}, iters={})
+    from spact_mm.safe_loading import enable_safe_loading
+
+    enable_safe_loading()  # f_A's checkpoint and the tasks' Runners refuse pickled code
     for task in tasks:
         if task not in cfg:
             raise KeyError(f'{config} has no `{task}` section')

@@ -11,18 +11,26 @@ from spact_mm.registry import MODELS
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = sorted(p for p in (ROOT / 'configs').rglob('*.py') if '_base_' not in p.parts)
 # Protocol configs describe fresh attacker models (`action`, `privacy`), not one
-# `model`; test_protocol_ablation_configs.py builds those.
+# `model` (`model = None` where they reuse a model base); test_protocol_ablation_configs.py
+# builds those.
 MODEL_CONFIGS = [p for p in CONFIGS if 'protocols' not in p.parts]
 
 
 def test_configs_found():
-    assert len(CONFIGS) >= 6
+    """The glob reaches the configs the demo and the docs name (a wrong root or pattern
+    would leave the tests below with nothing to check)."""
+    from spact_mm.apis.demo import STAGE_CONFIGS, config_dir
+
+    assert config_dir().resolve() == (ROOT / 'configs').resolve()
+    named = {ROOT / 'configs' / p for p in STAGE_CONFIGS.values()}
+    assert named <= set(MODEL_CONFIGS)
+    assert any('protocols' in p.parts for p in CONFIGS)
 
 
 def test_protocol_configs_are_the_only_ones_without_a_model():
     for path in CONFIGS:
         cfg = Config.fromfile(str(path))
-        assert ('model' in cfg) == (path in MODEL_CONFIGS), path
+        assert (cfg.get('model') is not None) == (path in MODEL_CONFIGS), path
 
 
 @pytest.mark.parametrize('path', MODEL_CONFIGS, ids=[p.name for p in MODEL_CONFIGS])

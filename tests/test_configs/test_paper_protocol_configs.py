@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 import torch
-from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import spact_mm  # noqa: F401  (registers everything)
@@ -24,7 +23,7 @@ from spact_mm.datasets import (
     VISPR1_ATTRIBUTES,
     VISPR2_ATTRIBUTES,
 )
-from spact_mm.evaluation.protocol import build_task_cfg, resolve_anonymizer
+from spact_mm.evaluation.protocol import build_task_cfg, load_protocol_config, resolve_anonymizer
 from spact_mm.registry import DATASETS, MODELS
 from spact_mm.utils.compat import set_gt_label
 
@@ -126,7 +125,7 @@ def _check_privacy_classes(ds, cfg_ds: dict, num_classes: int, attributes) -> No
 def test_task_configs_and_datasets(stem, tmp_path):
     name, action_types, action_classes, figure, privacy_types, privacy_classes, attributes = \
         EXPECTED[stem]
-    cfg = Config.fromfile(str(CONFIGS / f'{stem}.py'))
+    cfg = load_protocol_config(str(CONFIGS / f'{stem}.py'))
     assert cfg.protocol.name == name
     assert cfg.anonymizer == dict(type='UNetAnonymizer', base_channels=64, num_stages=5)
     raw = resolve_anonymizer('raw', cfg.anonymizer)
@@ -225,7 +224,7 @@ def test_p_hvu_models_loss_and_driver_metric_keys(tmp_path):
     from mmpretrain.structures import DataSample
 
     torch.manual_seed(0)
-    cfg = Config.fromfile(str(CONFIGS / 'protocol-same_r3d18_r50_adam-3e_p-hvu-objects.py'))
+    cfg = load_protocol_config(str(CONFIGS / 'protocol-same_r3d18_r50_adam-3e_p-hvu-objects.py'))
     init_default_scope('spact_mm')
     action = build_task_cfg(cfg, 'action', cfg.anonymizer.to_dict(), None, None,
                             str(tmp_path / 'a'), progress=False)

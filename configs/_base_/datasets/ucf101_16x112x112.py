@@ -1,6 +1,8 @@
-# UCF101 split 1 as 16-frame 112x112 clips (the paper's f_T input size).
-# Data layout and preparation: mmaction2's tools/data/ucf101/README.md
-# (videos under data/ucf101/videos, lists under data/ucf101/).
+# UCF101 split 1 as 16-frame 112x112 clips (the paper's f_T input size): the clip
+# pipelines every video base shares. Its dataloaders read mmaction2-style lists
+# (data/ucf101/ucf101_{train,val}_split_1_videos.txt, from mmaction2's build_file_list.py),
+# for users who have them; our configs read the official split files instead
+# (ucf101_official-split1_16x112x112.py, the layout of tools/data/ucf101/README.md).
 # RobustVideoDataset: mmaction2's VideoDataset with the bad-input policy
 # (docs/reliability.md); labels outside [0, num_classes) are bad input.
 dataset_type = 'RobustVideoDataset'

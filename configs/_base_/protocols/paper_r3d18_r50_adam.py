@@ -9,7 +9,7 @@
 #   frames, classwise mAP and F1 (ClasswiseMultiLabelMetric);
 # - `anonymizer`: architecture of the f_A checkpoints given to the driver, the paper UNet
 #   of spact_r3d18_unet_r50.py.
-# Children set the datasets (from ./paper_datasets.py), the class counts and the number of
+# Children set the datasets (by name, from ./paper_datasets.py), the class counts and the number of
 # iterations of each task.
 #
 # Schedules are OURS, not the paper's (its Supp. Sec. C with the exact values is not in our
@@ -21,14 +21,11 @@
 #   --cfg-options privacy.model.backbone.init_cfg.type=Pretrained \
 #                 privacy.model.backbone.init_cfg.checkpoint=torchvision://resnet50
 # and use the same initialisation for every method of a table.
-_base_ = ['../default_runtime.py', './paper_datasets.py']
-
-from mmengine import Config  # noqa: E402  (deleted below; see paper_datasets.py)
-
-__spact = Config.fromfile('{{ fileDirname }}/../models/spact_r3d18_unet_r50.py')
-img_norm = __spact.img_norm
-# Architecture of f_A in the checkpoints passed to the driver (UNet, 64 channels, 5 stages).
-anonymizer = __spact.anonymizer
+# The models are those of the SPAct paper-scale model base (inherited, not redeclared);
+# its f_A (`anonymizer`: UNet, 64 channels, 5 stages) is the architecture of the f_A
+# checkpoints passed to the driver.
+_base_ = ['../default_runtime.py', './paper_datasets.py', '../models/spact_r3d18_unet_r50.py']
+model = None  # a protocol trains the fresh models `action` and `privacy`, not this one
 protocol = dict(name='same-dataset', dataset=None, action_metric='top1')
 default_hooks = dict(logger=dict(type='LoggerHook', interval=50, ignore_last=False))
 
@@ -36,9 +33,9 @@ default_hooks = dict(logger=dict(type='LoggerHook', interval=50, ignore_last=Fal
 action = dict(
     model=dict(
         type='Recognizer3D',
-        backbone=__spact.model.backbone,  # R3D-18, 64 base channels, random init
-        cls_head=__spact.model.cls_head,  # I3DHead; children set num_classes
-        data_preprocessor=__spact.data_preprocessor.preprocessor),
+        backbone={{_base_.model.backbone}},  # R3D-18, 64 base channels, random init
+        cls_head={{_base_.model.cls_head}},  # I3DHead; children set num_classes
+        data_preprocessor={{_base_.data_preprocessor.preprocessor}}),
     val_evaluator=dict(type='AccMetric'),
     train_cfg=dict(type='IterBasedTrainLoop', max_iters=None),  # set by children
     val_cfg=dict(type='ValLoop'),
@@ -57,7 +54,7 @@ privacy = dict(
                   loss=dict(type='CrossEntropyLoss', use_sigmoid=True)),  # BCE
         # VISPR images (loaded RGB, see paper_datasets.py) and decord frames are both RGB
         data_preprocessor=dict(type='mmpretrain.ClsDataPreprocessor', to_rgb=False,
-                               **__spact.img_norm)),
+                               mean={{_base_.img_norm.mean}}, std={{_base_.img_norm.std}})),
     # cMAP (%) and classwise F1 of Sec. 4.1, read by the driver as privacy/cmap, privacy/f1
     val_evaluator=dict(type='ClasswiseMultiLabelMetric', prefix='privacy'),
     train_cfg=dict(type='IterBasedTrainLoop', max_iters=None),  # set by children
@@ -65,6 +62,5 @@ privacy = dict(
     optim_wrapper=dict(type='GuardedOptimWrapper', optimizer=dict(type='Adam', lr=1e-4)),
     param_scheduler=[],
     metric_key='privacy')
-del Config
 # Protocol runs are seeded (default_runtime leaves `randomness` to mmaction2's --seed).
 randomness = dict(seed=0, deterministic=False)

@@ -4,13 +4,14 @@
 # each trained 200 iterations with Adam on f_A*(train) and tested on
 # f_A*(test). Run with tools/eval_protocol.py (see docs/results.md).
 # Children choose the action set and the privacy data / attributes.
-_base_ = ['../default_runtime.py']
+# f'_T and f_A are the demo model's (configs/_base_/models/spact_tiny.py, inherited):
+# its `anonymizer` (UNet, 16 channels, 3 stages) is the architecture of the f_A
+# checkpoints passed to the driver; its R3D-18 and I3DHead are f'_T.
+_base_ = ['../default_runtime.py', '../models/spact_tiny.py']
+model = None  # a protocol trains the fresh models `action` and `privacy`, not this one
 data_root = 'data/synthetic'
 person_attributes = ['skin_dark', 'shirt_red', 'hat', 'trousers_dark']
 scene_attributes = ['outdoor', 'tree', 'car', 'lamp']
-img_norm = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375])
-# Architecture of f_A in checkpoints passed to the driver (the demo's UNet).
-anonymizer = dict(type='UNetAnonymizer', base_channels=16, num_stages=3)
 protocol = dict(name='same-dataset', dataset='synthetic', action_metric='top1')
 default_hooks = dict(logger=dict(type='LoggerHook', interval=50, ignore_last=False))
 
@@ -34,13 +35,9 @@ clip_pipeline_test = [
 action = dict(
     model=dict(
         type='Recognizer3D',
-        backbone=dict(
-            type='ResNet3d', depth=18, pretrained=None, pretrained2d=False, base_channels=16,
-            conv1_kernel=(3, 7, 7), conv1_stride_t=1, pool1_stride_t=1, inflate=(1, 1, 1, 1),
-            norm_eval=False),
-        cls_head=dict(type='I3DHead', num_classes=4, in_channels=128, dropout_ratio=0.2,
-                      init_std=0.01, average_clips='prob'),
-        data_preprocessor=dict(type='ActionDataPreprocessor', format_shape='NCTHW', **img_norm)),
+        backbone={{_base_.model.backbone}},  # R3D-18 at 16 base channels
+        cls_head={{_base_.model.cls_head}},  # I3DHead, 4 classes
+        data_preprocessor={{_base_.data_preprocessor.preprocessor}}),
     train_dataloader=dict(
         batch_size=16, num_workers=2, persistent_workers=True,
         sampler=dict(type='DefaultSampler', shuffle=True),
@@ -77,7 +74,8 @@ privacy = dict(
         head=dict(type='MultiLabelLinearClsHead', num_classes=4, in_channels=128,
                   loss=dict(type='CrossEntropyLoss', use_sigmoid=True)),  # BCE
         # images are loaded as BGR: to_rgb so that f_A sees RGB, as on videos
-        data_preprocessor=dict(type='mmpretrain.ClsDataPreprocessor', to_rgb=True, **img_norm)),
+        data_preprocessor=dict(type='mmpretrain.ClsDataPreprocessor', to_rgb=True,
+                               mean={{_base_.img_norm.mean}}, std={{_base_.img_norm.std}})),
     train_dataloader=dict(
         batch_size=32, num_workers=2, persistent_workers=True,
         sampler=dict(type='DefaultSampler', shuffle=True),

@@ -23,7 +23,8 @@ class SSLLossThresholdHook(Hook):
     SPAct's heads, ``loss_privacy`` for the supervised head of [41].
 
     Args:
-        threshold: th_Bmax.
+        threshold: th_Bmax; ``None`` turns the rule off (a config that inherits
+            the hook and has no stop rule, e.g. ``default_hooks.stop_rule``).
         loss_key: Logged loss to watch; ``None`` (default): the privacy
             head's ``loss_key`` (``loss_ssl`` if the model has none).
         window: Iterations averaged.
@@ -32,9 +33,9 @@ class SSLLossThresholdHook(Hook):
 
     priority = 'LOW'
 
-    def __init__(self, threshold: float, loss_key: Optional[str] = None, window: int = 10,
+    def __init__(self, threshold: Optional[float], loss_key: Optional[str] = None, window: int = 10,
                  min_iters: int = 0) -> None:
-        self.threshold = float(threshold)
+        self.threshold = None if threshold is None else float(threshold)
         self.loss_key = loss_key
         self.window = window
         self.min_iters = min_iters
@@ -50,7 +51,7 @@ class SSLLossThresholdHook(Hook):
             self.loss_key = getattr(model, 'privacy_loss_key', None) or 'loss_ssl'
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
-        if runner.iter + 1 < self.min_iters:
+        if self.threshold is None or runner.iter + 1 < self.min_iters:
             return
         if self.loss_key is None:
             self.before_train(runner)
