@@ -22,7 +22,7 @@ def tiny_model_cfg(num_classes: int = 4) -> dict:
 
 def make_batch(n: int = 4, t: int = 8, size: int = 16, num_classes: int = 4, seed: int = 0):
     """A dataloader-style batch of uint8 NCTHW clips with action labels."""
-    from spact_mm.engine.benchmark import random_batch
+    from spact_mm.testing import random_batch
 
     return random_batch(n, t, size, num_classes, seed)
 

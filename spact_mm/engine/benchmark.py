@@ -23,6 +23,8 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config
 
+from spact_mm.testing import random_batch  # noqa: F401  (re-exported)
+
 ROOT = Path(__file__).resolve().parents[2]
 #: name -> (model config, clip length, image size, batch size)
 SCALES = {
@@ -35,20 +37,6 @@ def scale_model_cfg(scale: str) -> dict:
     """The model config of a benchmark scale (``'demo'`` or ``'paper'``)."""
     cfg = Config.fromfile(str(ROOT / SCALES[scale][0]))
     return copy.deepcopy(cfg.model.to_dict())
-
-
-def random_batch(n: int, t: int, size: int, num_classes: int, seed: int = 0) -> dict:
-    """A dataloader-style batch of random uint8 NCTHW clips with labels."""
-    from mmaction.structures import ActionDataSample
-
-    from spact_mm.utils.compat import set_gt_label
-
-    gen = torch.Generator().manual_seed(seed)
-    inputs = [torch.randint(0, 256, (1, 3, t, size, size), generator=gen, dtype=torch.uint8)
-              for _ in range(n)]
-    samples = [set_gt_label(ActionDataSample(), torch.tensor([i % num_classes]))
-               for i in range(n)]
-    return dict(inputs=inputs, data_samples=samples)
 
 
 # ----------------------------------------------------------------- memory
