@@ -117,12 +117,19 @@ class TorchAnonymizer:
         num_threads: Set ``torch.set_num_threads`` (``None``: leave it).
         streaming: Fix quantizer ranges (:func:`fixed_range_for_streaming`), so
             that chunked output equals whole-video output.
+        compile: Compile f_A with ``torch.compile`` (inductor, with weight
+            freezing, which lets oneDNN fuse conv + bias + ReLU): about ONNX
+            Runtime's speed on a CPU (docs/benchmark.md), after a compile of
+            10-30 s per input size at the first call (it needs a C++ compiler).
+            A per-frame batch smaller than the first one is padded to it (and
+            cropped back), so the last chunk of a video does not recompile.
     """
 
     backend = 'torch'
 
     def __init__(self, anonymizer, fuse: bool = True, channels_last: bool = True,
-                 num_threads: Optional[int] = None, streaming: bool = True) -> None:
+                 num_threads: Optional[int] = None, streaming: bool = True,
+                 compile: bool = False) -> None:
         from mmcv.cnn import fuse_conv_bn
 
         module = copy.deepcopy(anonymizer_module(anonymizer)).eval()
@@ -141,13 +148,22 @@ class TorchAnonymizer:
         self.size_divisor = int(getattr(module, 'size_divisor', 1))
         self.device = device_of(module)
         self.trained_size = getattr(anonymizer, 'trained_size', None)
+        self.compiled = (torch.compile(module, dynamic=False, options={'freezing': True})
+                         if compile else None)
+        self._batch: Dict[tuple, int] = {}  # per-frame input size -> compiled batch size
 
     def _run(self, x: torch.Tensor) -> torch.Tensor:
         x = x.to(self.device)
         if self.channels_last and x.dim() == 4:
             x = x.contiguous(memory_format=torch.channels_last)
         with torch.inference_mode():
-            return self.module(x).contiguous()
+            if self.compiled is None:
+                return self.module(x).contiguous()
+            n = x.shape[0]
+            full = self._batch.setdefault(tuple(x.shape[1:]), n) if x.dim() == 4 else n
+            if n < full:  # pad to the compiled batch (frames are independent in eval)
+                x = torch.cat([x, x[-1:].expand(full - n, *x.shape[1:])])
+            return self.compiled(x)[:n].contiguous()
 
     def anonymize_unit(self, frames: torch.Tensor) -> torch.Tensor:
         """[0, 1] frames (B, C, H, W) -> f_A's frames (one-frame clips for a clip-level f_A)."""
@@ -342,7 +358,7 @@ class OnnxRuntimeAnonymizer:
 
 def build_runner(anonymizer, backend: str = 'torch', onnx_model: Optional[str] = None,
                  num_threads: Optional[int] = None, fuse: bool = True,
-                 channels_last: bool = True, streaming: bool = True):
+                 channels_last: bool = True, streaming: bool = True, compile: bool = False):
     """A runner for ``backend`` from the f_A that ``init_anonymizer`` built.
 
     Args:
@@ -352,7 +368,7 @@ def build_runner(anonymizer, backend: str = 'torch', onnx_model: Optional[str] =
         onnx_model: An ONNX file of f_A (from ``tools/deployment/export_onnx.py``);
             default for ``onnxruntime``: export ``anonymizer`` in memory.
         num_threads: CPU threads of the backend (``None``: its default).
-        fuse, channels_last: Of :class:`TorchAnonymizer`.
+        fuse, channels_last, compile: Of :class:`TorchAnonymizer`.
         streaming: Fix quantizer ranges (:func:`fixed_range_for_streaming`) of a
             model built or exported here.
 
@@ -365,7 +381,7 @@ def build_runner(anonymizer, backend: str = 'torch', onnx_model: Optional[str] =
         if anonymizer is None:
             raise ValueError('the torch backend needs f_A from a config (init_anonymizer)')
         return TorchAnonymizer(anonymizer, fuse=fuse, channels_last=channels_last,
-                               num_threads=num_threads, streaming=streaming)
+                               num_threads=num_threads, streaming=streaming, compile=compile)
     trained = getattr(anonymizer, 'trained_size', None)
     if onnx_model is None:
         if anonymizer is None:

@@ -945,6 +945,9 @@ def anonymize_video_main(argv: Optional[List[str]] = None) -> int:
                         '--backend onnxruntime; default: export f_A from the config in memory')
     parser.add_argument('--threads', type=int, default=None,
                         help='CPU threads of the backend (default: its own)')
+    parser.add_argument('--compile', action='store_true',
+                        help='torch backend: torch.compile f_A (about ONNX Runtime\'s speed on '
+                        'CPUs after a compile of 10-30 s; needs a C++ compiler)')
     parser.add_argument('--side-by-side', action='store_true',
                         help='write raw | anonymized side by side')
     parser.add_argument('--no-progress', action='store_true', help='no progress bar')
@@ -967,7 +970,8 @@ def anonymize_video_main(argv: Optional[List[str]] = None) -> int:
         print('warning: no --checkpoint; f_A uses the config\'s checkpoint entry, if any, '
               'or untrained weights', file=sys.stderr)
     anonymizer = init_anonymizer(args.config, args.checkpoint, args.device)
-    runner = build_runner(anonymizer, args.backend, args.onnx, args.threads)
+    runner = build_runner(anonymizer, args.backend, args.onnx, args.threads,
+                          compile=args.compile)
     live_mode = args.live or is_live_source(args.source)
     try:
         if live_mode:

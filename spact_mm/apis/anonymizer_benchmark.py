@@ -1,0 +1,254 @@
+"""Speed and memory of a deployed f_A per backend and frame size (issue 17).
+
+Library side of ``tools/analysis_tools/benchmark_anonymizer.py``; figures in
+docs/benchmark.md. For every f_A, frame size and backend it measures, in one
+process and one run (so the ratios compare like with like):
+
+- frames/s of f_A alone on one frame at a time (a camera's case; a clip-level
+  f_A gets clips of ``clip_len`` frames, counted as ``clip_len`` frames);
+- GFLOP/s: the FLOPs of one frame, counted by ``torch.utils.flop_counter``
+  (convolutions and matrix products; elementwise ops are not counted), times
+  frames/s;
+- peak RSS: the process's resident-set high-water mark (``VmHWM``) while the
+  backend ran, reset before each run through ``/proc/self/clear_refs`` where
+  Linux allows it (else the process's peak so far), and its rise over the RSS
+  before the run;
+- the ratio of each backend's frames/s to ONNX Runtime's.
+
+Backends: ``eager`` (f_A as trained: unfused, contiguous, ``no_grad``),
+``torch`` (:class:`~spact_mm.apis.backends.TorchAnonymizer`: conv+BN fused,
+channels-last, ``inference_mode``), ``torch-compile`` (the same, compiled by
+``torch.compile`` with weight freezing; the compile runs in the untimed
+warm-up) and ``onnxruntime``
+(:class:`~spact_mm.apis.backends.OnnxRuntimeAnonymizer`, optional extra).
+"""
+import copy
+import os
+import time
+import warnings
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+from mmengine.config import Config
+
+ROOT = Path(__file__).resolve().parents[2]
+#: f_A by name: a config whose ``model.data_preprocessor.anonymizer`` is f_A, or a baseline.
+ANONYMIZERS: Dict[str, str] = {
+    'demo': 'configs/_base_/models/spact_tiny.py',
+    'camera': 'configs/spact-camera/spact-stage1_unet-camera_200iter_synthetic-a.py',
+    'paper': 'configs/_base_/models/spact_r3d18_unet_r50.py',
+    'motion-only': 'baseline',
+    'bdq-fixed': 'baseline',
+    'downsample-4x': 'baseline',
+}
+SIZES: Dict[str, Tuple[int, int]] = {
+    '112x112': (112, 112), '640x480': (480, 640), '1920x1080': (1080, 1920)}
+BENCH_BACKENDS = ('eager', 'torch', 'torch-compile', 'onnxruntime')
+
+
+def build_anonymizer(name: str) -> nn.Module:
+    """f_A called ``name`` (see :data:`ANONYMIZERS`), or from a config path, untrained."""
+    from mmengine.registry import DefaultScope
+
+    from spact_mm.models.anonymizers import BASELINES
+    from spact_mm.registry import MODELS
+
+    source = ANONYMIZERS.get(name, name)
+    if source == 'baseline':
+        cfg = BASELINES[name]
+    else:
+        path = Path(source) if Path(source).is_file() else ROOT / source
+        if not path.is_file():
+            raise FileNotFoundError(f'no f_A called {name!r} (known: {sorted(ANONYMIZERS)}) '
+                                    f'and no config file {source}')
+        cfg = Config.fromfile(str(path)).model.data_preprocessor.anonymizer
+        cfg = cfg.to_dict() if hasattr(cfg, 'to_dict') else dict(cfg)
+    with DefaultScope.overwrite_default_scope('spact_mm'):
+        return MODELS.build(copy.deepcopy(cfg)).eval()
+
+
+def _rss_kb(field: str) -> Optional[int]:
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith(field + ':'):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def _reset_peak_rss() -> bool:
+    """Reset ``VmHWM`` to the current RSS (Linux ``clear_refs`` 5); False if not allowed."""
+    try:
+        with open('/proc/self/clear_refs', 'w') as f:
+            f.write('5')
+        return True
+    except OSError:
+        return False
+
+
+def frame_input(module: nn.Module, size: Tuple[int, int], clip_len: int) -> torch.Tensor:
+    """One frame (1, 3, H, W), or one clip (1, 3, T, H, W) for a clip-level f_A,
+    at ``size`` rounded up to f_A's size divisor."""
+    from spact_mm.models.anonymizers.clip_utils import is_clip_level
+
+    div = int(getattr(module, 'size_divisor', 1))
+    h, w = (-(-s // div) * div for s in size)
+    gen = torch.Generator().manual_seed(0)
+    if is_clip_level(module):
+        return torch.rand(1, 3, clip_len, h, w, generator=gen)
+    return torch.rand(1, 3, h, w, generator=gen)
+
+
+def flops_per_frame(module: nn.Module, x: torch.Tensor) -> float:
+    """FLOPs of f_A on one frame, counted by ``torch.utils.flop_counter.FlopCounterMode``."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    counter = FlopCounterMode(display=False)
+    with torch.no_grad(), counter:
+        module(x)
+    frames = x.shape[2] if x.dim() == 5 else x.shape[0]
+    return counter.get_total_flops() / frames
+
+
+def _runner(module: nn.Module, backend: str, threads: int):
+    from .backends import OnnxRuntimeAnonymizer, TorchAnonymizer, export_onnx
+
+    if backend == 'eager':
+        eager = copy.deepcopy(module).eval()
+
+        def run(x: torch.Tensor) -> torch.Tensor:
+            with torch.no_grad():
+                return eager(x)
+        return run
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        if backend in ('torch', 'torch-compile'):
+            runner = TorchAnonymizer(module, compile=backend == 'torch-compile')
+            return runner._run
+        runner = OnnxRuntimeAnonymizer(export_onnx(module), num_threads=threads)
+    return lambda x: runner.run_numpy(x.numpy())
+
+
+def benchmark(anonymizers: Sequence[str] = ('demo', 'camera'),
+              sizes: Sequence[str] = tuple(SIZES), backends: Sequence[str] = BENCH_BACKENDS,
+              iters: int = 10, warmup: int = 2, max_seconds: float = 20.0, threads: int = 2,
+              clip_len: int = 8, logger=print) -> List[Dict]:
+    """Measure every (f_A, size, backend); see the module docstring.
+
+    Args:
+        anonymizers: Names of :data:`ANONYMIZERS` or config paths.
+        sizes: Keys of :data:`SIZES` or ``'WxH'`` strings.
+        backends: Of :data:`BENCH_BACKENDS`.
+        iters: Timed forward passes (fewer if ``max_seconds`` runs out; at least 1).
+        warmup: Untimed forward passes first.
+        max_seconds: Time budget of the timed passes of one (f_A, size, backend).
+        threads: CPU threads of every backend (``torch.set_num_threads`` and
+            ONNX Runtime's intra-op threads).
+        clip_len: Frames per clip of a clip-level f_A.
+        logger: Called with one line per measurement.
+
+    Returns:
+        One dict per measurement: ``anonymizer, size, backend, frames_per_s,
+        gflop_per_frame, gflop_per_s, peak_rss_mb, rss_rise_mb, iters,
+        ratio_to_onnxruntime`` (``None`` without an onnxruntime row).
+    """
+    torch.set_num_threads(threads)
+    rows = []
+    for name in anonymizers:
+        module = build_anonymizer(name)
+        for size_name in sizes:
+            w, h = (int(v) for v in (size_name.split('x') if size_name not in SIZES
+                                     else (SIZES[size_name][1], SIZES[size_name][0])))
+            x = frame_input(module, (h, w), clip_len)
+            frames = x.shape[2] if x.dim() == 5 else 1
+            flops = flops_per_frame(module, x)
+            group = []
+            for backend in backends:
+                try:
+                    run = _runner(module, backend, threads)
+                except ImportError as e:
+                    logger(f'{name} {size_name} {backend}: skipped ({e})')
+                    continue
+                reset = _reset_peak_rss()
+                before = _rss_kb('VmRSS')
+                for _ in range(max(warmup, 1 if backend == 'torch-compile' else 0)):
+                    run(x)
+                n, start = 0, time.perf_counter()
+                while n < iters and (n == 0 or time.perf_counter() - start < max_seconds):
+                    run(x)
+                    n += 1
+                seconds = time.perf_counter() - start
+                peak = _rss_kb('VmHWM')
+                fps = n * frames / seconds
+                row = dict(anonymizer=name, size=f'{w}x{h}', backend=backend,
+                           frames_per_s=fps, gflop_per_frame=flops / 1e9,
+                           gflop_per_s=flops * fps / 1e9,
+                           peak_rss_mb=peak / 1024 if peak else None,
+                           rss_rise_mb=(peak - before) / 1024 if peak and before and reset
+                           else None, iters=n, ratio_to_onnxruntime=None)
+                group.append(row)
+                del run
+            ort = [r for r in group if r['backend'] == 'onnxruntime']
+            for row in group:
+                if ort:
+                    row['ratio_to_onnxruntime'] = row['frames_per_s'] / ort[0]['frames_per_s']
+                logger(format_row(row))
+            rows.extend(group)
+    return rows
+
+
+HEADER = ('| f_A | size | backend | frames/s | GFLOP/frame | GFLOP/s | peak RSS (MB) | '
+          'RSS rise (MB) | x ORT | iters |')
+
+
+def format_row(row: Dict) -> str:
+    """One Markdown table row of :data:`HEADER`."""
+    def num(v, fmt):
+        return '-' if v is None else format(v, fmt)
+    return (f'| {row["anonymizer"]} | {row["size"]} | {row["backend"]} | '
+            f'{num(row["frames_per_s"], ".3g")} | {num(row["gflop_per_frame"], ".3g")} | '
+            f'{num(row["gflop_per_s"], ".3g")} | {num(row["peak_rss_mb"], ".0f")} | '
+            f'{num(row["rss_rise_mb"], ".0f")} | {num(row["ratio_to_onnxruntime"], ".2f")} | '
+            f'{row["iters"]} |')
+
+
+def benchmark_anonymizer_main(argv: Optional[Sequence[str]] = None) -> int:
+    """``tools/analysis_tools/benchmark_anonymizer.py``."""
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(
+        description='frames/s, GFLOP/s and peak RSS of f_A per backend and frame size, with '
+        'the ratio to ONNX Runtime measured in the same run.',
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument('--anonymizers', nargs='+', default=['demo', 'camera'],
+                        help=f'f_A names ({", ".join(ANONYMIZERS)}) or config paths')
+    parser.add_argument('--sizes', nargs='+', default=list(SIZES),
+                        help='frame sizes, WxH')
+    parser.add_argument('--backends', nargs='+', default=list(BENCH_BACKENDS),
+                        choices=BENCH_BACKENDS)
+    parser.add_argument('--iters', type=int, default=10, help='timed forward passes')
+    parser.add_argument('--warmup', type=int, default=2, help='untimed forward passes first')
+    parser.add_argument('--max-seconds', type=float, default=20.0,
+                        help='time budget of the timed passes of one measurement')
+    parser.add_argument('--threads', type=int, default=2, help='CPU threads of every backend')
+    parser.add_argument('--clip-len', type=int, default=8,
+                        help='frames per clip of a clip-level f_A')
+    parser.add_argument('--json', default=None, help='also write the rows as JSON here')
+    args = parser.parse_args(argv)
+    load = os.getloadavg() if hasattr(os, 'getloadavg') else None
+    print(f'# {args.threads} threads, {os.cpu_count()} CPUs, load average '
+          f'{" ".join(f"{v:.2f}" for v in load) if load else "unknown"}')
+    print(HEADER)
+    print('|' + ' --- |' * HEADER.count(' | ') + ' --- |')
+    rows = benchmark(args.anonymizers, args.sizes, args.backends, args.iters, args.warmup,
+                     args.max_seconds, args.threads, args.clip_len)
+    if args.json:
+        from spact_mm.utils.checkpoint import atomic_write_bytes
+        atomic_write_bytes(json.dumps(dict(load_average=load, rows=rows), indent=1).encode(),
+                           args.json)
+    return 0

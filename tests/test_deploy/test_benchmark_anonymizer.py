@@ -1,0 +1,45 @@
+"""tools/analysis_tools/benchmark_anonymizer.py on tiny inputs: every backend row is
+there, with its ratio to ONNX Runtime when that backend runs (no timing asserts)."""
+import importlib.util
+
+import pytest
+
+from spact_mm.apis.anonymizer_benchmark import HEADER, benchmark, benchmark_anonymizer_main
+
+HAS_ORT = all(importlib.util.find_spec(n) for n in ('onnx', 'onnxscript', 'onnxruntime'))
+
+
+def test_rows_per_anonymizer_size_and_backend():
+    backends = ['eager', 'torch'] + (['onnxruntime'] if HAS_ORT else [])
+    lines = []
+    rows = benchmark(['camera', 'motion-only'], ['32x24', '48x40'], backends, iters=1,
+                     warmup=0, threads=1, clip_len=3, logger=lines.append)
+    assert [(r['anonymizer'], r['size'], r['backend']) for r in rows] == [
+        (a, s, b) for a in ('camera', 'motion-only') for s in ('32x24', '48x40')
+        for b in backends]
+    assert len(lines) == len(rows) and all(line.count('|') == HEADER.count('|')
+                                           for line in lines)
+    for r in rows:
+        assert r['frames_per_s'] > 0 and r['iters'] == 1
+        if r['anonymizer'] == 'camera':
+            assert r['gflop_per_frame'] > 0
+        if HAS_ORT:
+            ort = [o for o in rows if o['backend'] == 'onnxruntime'
+                   and (o['anonymizer'], o['size']) == (r['anonymizer'], r['size'])][0]
+            assert r['ratio_to_onnxruntime'] == pytest.approx(
+                r['frames_per_s'] / ort['frames_per_s'])
+        else:
+            assert r['ratio_to_onnxruntime'] is None
+    # a camera frame of 48x40 costs more than one of 32x24, in proportion to its pixels
+    cam = {r['size']: r['gflop_per_frame'] for r in rows
+           if r['anonymizer'] == 'camera' and r['backend'] == 'eager'}
+    assert cam['48x40'] / cam['32x24'] == pytest.approx(48 * 40 / (32 * 24), rel=1e-6)
+
+
+def test_cli_prints_the_load_and_a_table(capsys, tmp_path):
+    assert benchmark_anonymizer_main(['--anonymizers', 'downsample-4x', '--sizes', '16x16',
+                                      '--backends', 'eager', '--iters', '1', '--json',
+                                      str(tmp_path / 'b.json')]) == 0
+    out = capsys.readouterr().out
+    assert 'load average' in out and HEADER in out and '| downsample-4x | 16x16 | eager |' in out
+    assert (tmp_path / 'b.json').stat().st_size > 0
