@@ -34,7 +34,7 @@ for a in $ABLATIONS; do
   if [[ "$PRETRAIN_FB" == *" $a "* ]]; then
     [ -f "$RUN/stage2/final.pth" ] || $PY tools/train.py "$CFG" --work-dir "$RUN/stage2" \
         --cfg-options model.init_cfg.checkpoint="$STAGE2" train_dataloader.dataset.data_prefix.video="$DATA" \
-        optim_wrapper.anonymizer_steps=0 custom_hooks.3.threshold=1e9
+        optim_wrapper.anonymizer_steps=0 default_hooks.stop_rule.threshold=None
     START="$RUN/stage2/final.pth"
   fi
   [ -f "$RUN/final.pth" ] || $PY tools/train.py "$CFG" --work-dir "$RUN" \

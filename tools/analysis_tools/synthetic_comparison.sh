@@ -28,7 +28,7 @@ case " ${METHODS:-supervised} " in *" supervised "*)
 
 # 1b. The same two learned methods with 4x longer minimax (600 iterations): does
 #     the privacy cut grow with training? (docs/results.md, "longer minimax").
-#     SPAct's th_Bmax stop rule (SSLLossThresholdHook, custom_hooks.3) ends the
+#     SPAct's th_Bmax stop rule (SSLLossThresholdHook, default_hooks.stop_rule) ends the
 #     demo run near iteration 160 (L_B at its maximum), so it is switched off here.
 STAGE3=configs/spact/spact-stage3_unet-tiny-r3d18-r18_minimax-150iter_synthetic-a.py
 SUP=configs/supervised/supervised-wu_unet-tiny-r3d18-r18_minimax-150iter_synthetic-a-person.py
@@ -39,7 +39,7 @@ SEEDARG=(); [ -n "${SEED:-}" ] && SEEDARG=(--seed "$SEED")
 case " ${METHODS:-spact-600 supervised-600} " in *" spact-600 "*)
   [ -f "$WORK/spact-600/final.pth" ] || $PY tools/train.py $STAGE3 --work-dir "$WORK/spact-600" "${SEEDARG[@]}" \
       --cfg-options model.init_cfg.checkpoint="$WORK/spact/stage2/final.pth" "${LONG[@]}" \
-      custom_hooks.3.threshold=1e9 ;; esac
+      default_hooks.stop_rule.threshold=None ;; esac
 case " ${METHODS:-spact-600 supervised-600} " in *" supervised-600 "*)
   [ -f "$WORK/supervised-600/final.pth" ] || $PY tools/train.py $SUP \
       --work-dir "$WORK/supervised-600" "${SEEDARG[@]}" \
