@@ -1,7 +1,20 @@
 """Small helpers shared by the tests and the benchmarks: synthetic batches, no data needed."""
 import torch
 
-__all__ = ['random_batch']
+__all__ = ['random_batch', 'tiny_video_pipeline']
+
+
+def tiny_video_pipeline(clip_len: int = 8, size: int = 16) -> list:
+    """An mmaction2 pipeline that decodes one ``clip_len``-frame clip at ``size`` x ``size``
+    (decord), for the tests' small generated videos."""
+    return [
+        dict(type='DecordInit'),
+        dict(type='SampleFrames', clip_len=clip_len, frame_interval=1, num_clips=1),
+        dict(type='DecordDecode'),
+        dict(type='Resize', scale=(size, size), keep_ratio=False),
+        dict(type='FormatShape', input_format='NCTHW'),
+        dict(type='PackActionInputs'),
+    ]
 
 
 def random_batch(n: int, t: int, size: int, num_classes: int, seed: int = 0) -> dict:

@@ -20,16 +20,10 @@ from spact_mm.datasets import (
 )
 from spact_mm.datasets.image_loading import decode_image
 from spact_mm.datasets.synthetic import write_video
+from spact_mm.testing import tiny_video_pipeline
 from spact_mm.utils.compat import get_gt_label
 
-PIPELINE = [
-    dict(type='DecordInit'),
-    dict(type='SampleFrames', clip_len=8, frame_interval=1, num_clips=1),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(16, 16), keep_ratio=False),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs'),
-]
+PIPELINE = tiny_video_pipeline()
 
 
 def _frames(n, seed=0):

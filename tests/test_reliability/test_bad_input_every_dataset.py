@@ -22,16 +22,10 @@ from spact_mm.datasets import (
 )
 from spact_mm.datasets.synthetic import write_video
 from spact_mm.registry import DATASETS
+from spact_mm.testing import tiny_video_pipeline
 
 ROOT = Path(__file__).resolve().parents[2]
-PIPELINE = [
-    dict(type='DecordInit'),
-    dict(type='SampleFrames', clip_len=8, frame_interval=1, num_clips=1),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(16, 16), keep_ratio=False),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs'),
-]
+PIPELINE = tiny_video_pipeline()
 CLASSES = ['hat', 'tree', 'car']
 
 

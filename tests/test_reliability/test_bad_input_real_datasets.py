@@ -31,15 +31,9 @@ from spact_mm.datasets import (
 )
 from spact_mm.datasets.annotation_io import AnnotationError
 from spact_mm.datasets.synthetic import write_video
+from spact_mm.testing import tiny_video_pipeline
 
-PIPELINE = [
-    dict(type='DecordInit'),
-    dict(type='SampleFrames', clip_len=8, frame_interval=1, num_clips=1),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(16, 16), keep_ratio=False),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs'),
-]
+PIPELINE = tiny_video_pipeline()
 FRAME_PIPELINE = [dict(type='DecordInit'), dict(type='DecordDecode')]
 CLASSES = ('brush_hair', 'pullup')  # HMDB51 class names, used as UCF101 classes too
 # Label fields that are no label: out of range, negative, a word, a wrong index.
