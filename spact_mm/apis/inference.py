@@ -272,26 +272,34 @@ class FrameStream:
       would depend on the chunk borders; :func:`spact_mm.apis.backends.build_runner`
       gives streaming runners a fixed range (``normalize='fixed'``).
 
+    - **Bounded forward passes.** One forward pass holds at most ``max_pixels``
+      frame pixels at f_A's size (at least one frame, plus the overlap frame of a
+      clip-level f_A): a chunk of large frames is split, so f_A's activations
+      stay bounded however large ``batch_size`` is (the split changes no output).
+
     Args:
         anonymizer: ``init_anonymizer``'s result or a runner (:mod:`~spact_mm.apis.backends`).
         input_size: (H, W) of the frames fed.
         size: (H, W) at which f_A runs (default: ``input_size``).
-        batch_size: Frames per forward pass of a per-frame f_A.
+        batch_size: Frames per forward pass of a per-frame f_A (see ``max_pixels``).
+        max_pixels: Frame pixels per forward pass (default: one 1920x1080 frame).
     """
 
     def __init__(self, anonymizer, input_size: Tuple[int, int],
-                 size: Optional[Tuple[int, int]] = None, batch_size: int = 16) -> None:
+                 size: Optional[Tuple[int, int]] = None, batch_size: int = 16,
+                 max_pixels: int = 1920 * 1080) -> None:
         self.anonymizer = anonymizer
         self.input_size = tuple(input_size)
         self.size = tuple(size or input_size)
-        self.batch_size = batch_size
+        per_pass = max(1, max_pixels // (self.size[0] * self.size[1]))
+        self.batch_size = max(1, min(batch_size, per_pass))
+        self.clip_frames = per_pass  # new frames per clip of a clip-level f_A
         self.clip_level = _clip_level(anonymizer)
         module = getattr(anonymizer, 'module', getattr(anonymizer, 'anonymizer', None))
         self.wrap = getattr(module, 'first_frame', None) == 'wrap' or (
             getattr(anonymizer, 'meta', {}).get('first_frame') == 'wrap')
         self._context: Optional[np.ndarray] = None  # previous chunk's last frame (f_A size)
         self._held: Optional[np.ndarray] = None  # a lone first frame (clip-level)
-        self._started = False
 
     def __call__(self, frames: np.ndarray) -> np.ndarray:
         """Anonymize the next ``frames`` (B, H, W, 3) uint8; returns the frames ready
@@ -302,11 +310,19 @@ class FrameStream:
         x = _resize(frames, self.size)
         if not self.clip_level:
             return self._back(anonymize_frames(self.anonymizer, x, self.batch_size))
+        if len(x) > self.clip_frames:
+            # bounded clips; their overlap keeps the whole-video result (wrap: refused below)
+            return np.concatenate([self._clip(x[i:i + self.clip_frames])
+                                   for i in range(0, len(x), self.clip_frames)])
+        return self._clip(x)
+
+    def _clip(self, x: np.ndarray) -> np.ndarray:
+        """Anonymize the next frames ``x`` (at f_A's size) of a clip-level f_A."""
         if self._held is not None:
             x, self._held = np.concatenate([self._held, x]), None
         elif self._context is None and len(x) == 1:
             self._held = x
-            return frames[:0]
+            return np.empty((0, *self.input_size, 3), np.uint8)
         if self._context is not None:
             if self.wrap:
                 raise ValueError("a clip-level f_A with first_frame='wrap' takes frame 0 from "

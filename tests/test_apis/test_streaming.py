@@ -169,6 +169,28 @@ def test_one_frame_video_of_a_clip_level_f_a_is_still_written():
     assert got.shape == frame.shape and np.all(got == 128)  # no motion: mid-grey
 
 
+@pytest.mark.parametrize('module', [random_unet(), MotionOnlyAnonymizer(), random_bdq(
+    normalize='fixed')], ids=['unet', 'motion-only', 'bdq'])
+def test_forward_passes_are_bounded_and_change_no_output(module):
+    """A chunk of 12 frames with room for 2 per pass: split into passes of at most 2
+    frames (plus the overlap frame of a clip-level f_A), same output as one pass."""
+    frames = moving_frames(12)
+    runner = TorchAnonymizer(module)
+    seen = []
+    for name in ('anonymize_unit', 'anonymize_unit_clips'):
+        real = getattr(runner, name)
+
+        def spy(x, real=real):
+            seen.append(x.shape[2] if x.dim() == 5 else x.shape[0])
+            return real(x)
+        setattr(runner, name, spy)
+    stream = FrameStream(runner, frames.shape[1:3], batch_size=16,
+                         max_pixels=2 * 32 * 44 + 1)
+    got = np.concatenate([stream(frames), stream.flush()])
+    assert seen and max(seen) <= (3 if runner.clip_level else 2), seen
+    assert np.array_equal(got, whole(TorchAnonymizer(module), frames))
+
+
 def read_all(path) -> np.ndarray:
     cap, frames = cv2.VideoCapture(str(path)), []
     while True:
