@@ -5,14 +5,15 @@ docs/benchmark.md. For every f_A, frame size and backend it measures, in one
 process and one run (so the ratios compare like with like):
 
 - frames/s of f_A alone on one frame at a time (a camera's case; a clip-level
-  f_A gets clips of ``clip_len`` frames, counted as ``clip_len`` frames);
+  f_A gets clips of ``clip_len`` frames, counted as ``clip_len`` frames), the
+  best of ``repeats`` rounds in which the backends take turns;
 - GFLOP/s: the FLOPs of one frame, counted by ``torch.utils.flop_counter``
   (convolutions and matrix products; elementwise ops are not counted), times
   frames/s;
 - peak RSS: the process's resident-set high-water mark (``VmHWM``) while the
-  backend ran, reset before each run through ``/proc/self/clear_refs`` where
-  Linux allows it (else the process's peak so far), and its rise over the RSS
-  before the run;
+  backend ran (its largest over the rounds), reset before each round through
+  ``/proc/self/clear_refs`` where Linux allows it (else the process's peak so
+  far), and its rise over the RSS before the round;
 - the ratio of each backend's frames/s to ONNX Runtime's.
 
 Backends: ``eager`` (f_A as trained: unfused, contiguous, ``no_grad``),
@@ -136,19 +137,28 @@ def _runner(module: nn.Module, backend: str, threads: int):
 def benchmark(anonymizers: Sequence[str] = ('demo', 'camera'),
               sizes: Sequence[str] = tuple(SIZES), backends: Sequence[str] = BENCH_BACKENDS,
               iters: int = 10, warmup: int = 2, max_seconds: float = 20.0, threads: int = 2,
-              clip_len: int = 8, logger=print) -> List[Dict]:
+              clip_len: int = 8, repeats: int = 3, logger=print) -> List[Dict]:
     """Measure every (f_A, size, backend); see the module docstring.
+
+    The backends of one (f_A, size) take turns: ``repeats`` rounds, each timing
+    ``iters`` passes of every backend, and each backend's best round counts
+    (as ``timeit`` takes the best of its repeats). On a machine shared with
+    other jobs the rounds see the same load, so the ratios between backends
+    are steadier than the absolute figures.
 
     Args:
         anonymizers: Names of :data:`ANONYMIZERS` or config paths.
         sizes: Keys of :data:`SIZES` or ``'WxH'`` strings.
         backends: Of :data:`BENCH_BACKENDS`.
-        iters: Timed forward passes (fewer if ``max_seconds`` runs out; at least 1).
-        warmup: Untimed forward passes first.
-        max_seconds: Time budget of the timed passes of one (f_A, size, backend).
+        iters: Timed forward passes per round (fewer if ``max_seconds`` runs
+            out; at least 1).
+        warmup: Untimed forward passes first (at least 1 for ``torch-compile``,
+            whose compile they hold).
+        max_seconds: Time budget of one round of one backend.
         threads: CPU threads of every backend (``torch.set_num_threads`` and
             ONNX Runtime's intra-op threads).
         clip_len: Frames per clip of a clip-level f_A.
+        repeats: Rounds.
         logger: Called with one line per measurement.
 
     Returns:
@@ -166,32 +176,46 @@ def benchmark(anonymizers: Sequence[str] = ('demo', 'camera'),
             x = frame_input(module, (h, w), clip_len)
             frames = x.shape[2] if x.dim() == 5 else 1
             flops = flops_per_frame(module, x)
-            group = []
+            runs, stats = {}, {}
             for backend in backends:
                 try:
-                    run = _runner(module, backend, threads)
+                    runs[backend] = _runner(module, backend, threads)
                 except ImportError as e:
                     logger(f'{name} {size_name} {backend}: skipped ({e})')
                     continue
                 reset = _reset_peak_rss()
                 before = _rss_kb('VmRSS')
                 for _ in range(max(warmup, 1 if backend == 'torch-compile' else 0)):
-                    run(x)
-                n, start = 0, time.perf_counter()
-                while n < iters and (n == 0 or time.perf_counter() - start < max_seconds):
-                    run(x)
-                    n += 1
-                seconds = time.perf_counter() - start
-                peak = _rss_kb('VmHWM')
-                fps = n * frames / seconds
-                row = dict(anonymizer=name, size=f'{w}x{h}', backend=backend,
-                           frames_per_s=fps, gflop_per_frame=flops / 1e9,
-                           gflop_per_s=flops * fps / 1e9,
-                           peak_rss_mb=peak / 1024 if peak else None,
-                           rss_rise_mb=(peak - before) / 1024 if peak and before and reset
-                           else None, iters=n, ratio_to_onnxruntime=None)
-                group.append(row)
-                del run
+                    runs[backend](x)
+                stats[backend] = dict(fps=0.0, iters=0, peak=_rss_kb('VmHWM'),
+                                      rise=None if not reset else 0, before=before)
+            for _ in range(max(repeats, 1)):
+                for backend, run in runs.items():
+                    st = stats[backend]
+                    reset = _reset_peak_rss()
+                    before = _rss_kb('VmRSS')
+                    n, start = 0, time.perf_counter()
+                    while n < iters and (n == 0 or time.perf_counter() - start < max_seconds):
+                        run(x)
+                        n += 1
+                    fps = n * frames / (time.perf_counter() - start)
+                    peak = _rss_kb('VmHWM')
+                    if fps > st['fps']:
+                        st.update(fps=fps, iters=n)
+                    if peak:
+                        st['peak'] = max(st['peak'] or 0, peak)
+                        if reset and before:
+                            st['rise'] = max(st['rise'] or 0, peak - before)
+            group = []
+            for backend, st in stats.items():
+                group.append(dict(
+                    anonymizer=name, size=f'{w}x{h}', backend=backend,
+                    frames_per_s=st['fps'], gflop_per_frame=flops / 1e9,
+                    gflop_per_s=flops * st['fps'] / 1e9,
+                    peak_rss_mb=st['peak'] / 1024 if st['peak'] else None,
+                    rss_rise_mb=st['rise'] / 1024 if st['rise'] is not None else None,
+                    iters=st['iters'], ratio_to_onnxruntime=None))
+            del runs
             ort = [r for r in group if r['backend'] == 'onnxruntime']
             for row in group:
                 if ort:
@@ -238,6 +262,8 @@ def benchmark_anonymizer_main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument('--threads', type=int, default=2, help='CPU threads of every backend')
     parser.add_argument('--clip-len', type=int, default=8,
                         help='frames per clip of a clip-level f_A')
+    parser.add_argument('--repeats', type=int, default=3,
+                        help='rounds in which the backends take turns; the best round counts')
     parser.add_argument('--json', default=None, help='also write the rows as JSON here')
     args = parser.parse_args(argv)
     load = os.getloadavg() if hasattr(os, 'getloadavg') else None
@@ -246,7 +272,7 @@ def benchmark_anonymizer_main(argv: Optional[Sequence[str]] = None) -> int:
     print(HEADER)
     print('|' + ' --- |' * HEADER.count(' | ') + ' --- |')
     rows = benchmark(args.anonymizers, args.sizes, args.backends, args.iters, args.warmup,
-                     args.max_seconds, args.threads, args.clip_len)
+                     args.max_seconds, args.threads, args.clip_len, args.repeats)
     if args.json:
         from spact_mm.utils.checkpoint import atomic_write_bytes
         atomic_write_bytes(json.dumps(dict(load_average=load, rows=rows), indent=1).encode(),

@@ -64,7 +64,9 @@ class OutputPathError(ValueError):
 # ----------------------------------------------------------------------------- model
 def init_anonymizer(config: Union[str, Path, Config],
                     checkpoint: Optional[str] = None,
-                    device: Optional[Union[str, torch.device]] = None):
+                    device: Optional[Union[str, torch.device]] = None,
+                    backend: Optional[str] = None,
+                    **backend_kwargs):
     """Build the frozen f_A of a spact_mm config and load its weights.
 
     Args:
@@ -76,10 +78,18 @@ def init_anonymizer(config: Union[str, Path, Config],
             with only the anonymizer). ``None`` keeps the config's own
             ``checkpoint`` entry (or untrained weights if it has none).
         device: Where to run; default ``cuda:0`` if available, else ``cpu``.
+        backend: ``None`` (default): return the preprocessor itself. ``'torch'``
+            or ``'onnxruntime'``: return a runner of that backend
+            (:func:`spact_mm.apis.backends.build_runner`, with ``backend_kwargs``
+            such as ``onnx_model``, ``num_threads``, ``compile``), accepted by
+            :func:`anonymize_frames`, :func:`anonymize_video` and
+            :func:`anonymize_stream`.
 
     Returns:
         The ``AnonymizerDataPreprocessor`` in eval mode with ``frozen=True``; its
-        ``anonymize_unit`` maps [0, 1] frames (..., C, H, W) to f_A's output.
+        ``anonymize_unit`` maps [0, 1] frames (..., C, H, W) to f_A's output. Its
+        ``trained_size`` attribute is :func:`trained_size_of` the config. With
+        ``backend``, the runner instead.
     """
     from spact_mm.registry import MODELS
 
@@ -102,7 +112,11 @@ def init_anonymizer(config: Union[str, Path, Config],
     with DefaultScope.overwrite_default_scope('spact_mm'):
         anonymizer = MODELS.build(pre_cfg)
     anonymizer.trained_size = trained_size_of(config)
-    return anonymizer.to(device).eval()
+    anonymizer = anonymizer.to(device).eval()
+    if backend is None:
+        return anonymizer
+    from .backends import build_runner
+    return build_runner(anonymizer, backend, **backend_kwargs)
 
 
 #: Where a config's frame size is read from, first found first (see :func:`trained_size_of`).

@@ -13,7 +13,7 @@ def test_rows_per_anonymizer_size_and_backend():
     backends = ['eager', 'torch'] + (['onnxruntime'] if HAS_ORT else [])
     lines = []
     rows = benchmark(['camera', 'motion-only'], ['32x24', '48x40'], backends, iters=1,
-                     warmup=0, threads=1, clip_len=3, logger=lines.append)
+                     warmup=0, threads=1, clip_len=3, repeats=2, logger=lines.append)
     assert [(r['anonymizer'], r['size'], r['backend']) for r in rows] == [
         (a, s, b) for a in ('camera', 'motion-only') for s in ('32x24', '48x40')
         for b in backends]

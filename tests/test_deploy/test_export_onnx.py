@@ -161,3 +161,14 @@ def test_export_cli_then_anonymize_video_with_onnxruntime(tmp_path, capsys):
     # --backend onnxruntime without --onnx exports f_A in memory
     runner = build_runner(TorchAnonymizer(random_unet()).module, 'onnxruntime')
     assert isinstance(runner, OnnxRuntimeAnonymizer)
+    # the Python API: init_anonymizer(..., backend=...)
+    from spact_mm.apis import anonymize_frames, init_anonymizer
+    frames = carphone_frames(2)
+    outs = [anonymize_frames(init_anonymizer(str(tmp_path / 'cfg.py'), str(ckpt), 'cpu',
+                                             backend=b), frames)
+            for b in (None, 'torch', 'onnxruntime')]
+    assert isinstance(init_anonymizer(str(tmp_path / 'cfg.py'), str(ckpt), 'cpu',
+                                      backend='onnxruntime', onnx_model=str(onnx_file)),
+                      OnnxRuntimeAnonymizer)
+    for out in outs[1:]:
+        assert np.abs(out.astype(int) - outs[0]).max() <= 1
