@@ -19,6 +19,7 @@ cannot open; streaming decodes with ``VideoCapture`` (flat memory, see
 ``_Video.batches``); writing uses OpenCV's ``VideoWriter`` (mmcv has no
 streaming writer).
 """
+import ast
 import copy
 import gc
 import os
@@ -112,6 +113,12 @@ def init_anonymizer(config: Union[str, Path, Config],
     with DefaultScope.overwrite_default_scope('spact_mm'):
         anonymizer = MODELS.build(pre_cfg)
     anonymizer.trained_size = trained_size_of(config)
+    recorded = trained_size_in_checkpoint(pre_cfg.get('checkpoint'))
+    if recorded is not None and recorded != anonymizer.trained_size:
+        print(f'note: {pre_cfg["checkpoint"]} was trained on frames of short side {recorded} '
+              f'(its recorded config), the config says {anonymizer.trained_size}; using '
+              f'{recorded} as f_A\'s default working size', file=sys.stderr)
+        anonymizer.trained_size = recorded
     anonymizer = anonymizer.to(device).eval()
     if backend is None:
         return anonymizer
@@ -157,6 +164,52 @@ def trained_size_of(config: Union[str, Path, Config]) -> Optional[int]:
         if sides:
             return min(sides)
     return None
+
+
+def _literal(node: ast.AST):
+    """The value of a config expression made of literals, lists, tuples, dicts and
+    ``dict(...)`` calls; anything else raises ``ValueError``. (``ast.literal_eval``
+    refuses ``dict(...)``, which mmengine's ``pretty_text`` writes.)"""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+            node.func.id == 'dict' and not node.args:
+        return {kw.arg: _literal(kw.value) for kw in node.keywords if kw.arg}
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return [_literal(e) for e in node.elts]
+    if isinstance(node, ast.Dict):
+        return {_literal(k): _literal(v) for k, v in zip(node.keys, node.values)}
+    return ast.literal_eval(node)
+
+
+def trained_size_in_checkpoint(checkpoint: Optional[str]) -> Optional[int]:
+    """:func:`trained_size_of` the config a checkpoint records (mmengine writes the
+    training config's text to ``meta['cfg']``), or ``None``.
+
+    The text is parsed, never executed: only top-level assignments of the pipelines
+    (and the val dataloader) made of literals and ``dict(...)`` are read, so a
+    crafted checkpoint cannot run code here (as :func:`load_checkpoint_safely`
+    guarantees for the weights).
+    """
+    if not checkpoint or not osp.isfile(str(checkpoint)):
+        return None
+    from spact_mm.utils import load_checkpoint_safely
+
+    try:
+        text = (load_checkpoint_safely(str(checkpoint)).get('meta') or {}).get('cfg')
+        tree = ast.parse(text) if isinstance(text, str) else None
+    except (RuntimeError, SyntaxError, ValueError, AttributeError):
+        return None
+    if tree is None:
+        return None
+    values = {}
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and \
+                isinstance(stmt.targets[0], ast.Name) and \
+                stmt.targets[0].id in (*_PIPELINE_KEYS, 'val_dataloader'):
+            try:
+                values[stmt.targets[0].id] = _literal(stmt.value)
+            except (ValueError, TypeError, SyntaxError):
+                continue
+    return trained_size_of(Config(values)) if values else None
 
 
 def _size_divisor(anonymizer) -> int:

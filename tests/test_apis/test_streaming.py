@@ -223,6 +223,29 @@ def test_trained_size_is_read_from_the_config():
     assert trained_size_of(Config(dict(val_pipeline=[dict(type='CenterCrop')]))) is None
 
 
+def test_trained_size_recorded_in_the_checkpoint_wins_and_runs_no_code(tmp_path, capsys):
+    """A checkpoint's recorded training config (mmengine's meta['cfg']) gives f_A's
+    trained size; its text is parsed, never executed."""
+    from spact_mm.apis.inference import init_anonymizer, trained_size_in_checkpoint
+
+    cfg = Config.fromfile(str(DEMO_CFG))
+    cfg.model.data_preprocessor.anonymizer.base_channels = 4
+    cfg.dump(str(tmp_path / 'cfg.py'))
+    marker = tmp_path / 'ran'
+    text = ("val_pipeline = [dict(type='DecordInit'), dict(type='Resize', scale=(48, 48), "
+            f"keep_ratio=False)]\nimport os\nos.system('touch {marker}')\n"
+            f"train_pipeline = __import__('os').system('touch {marker}')\n")
+    state = {f'data_preprocessor.anonymizer.{k}': v for k, v in
+             UNetAnonymizer(base_channels=4, num_stages=3).state_dict().items()}
+    torch.save(dict(state_dict=state, meta=dict(cfg=text)), tmp_path / 'final.pth')
+    assert trained_size_in_checkpoint(str(tmp_path / 'final.pth')) == 48
+    fa = init_anonymizer(str(tmp_path / 'cfg.py'), str(tmp_path / 'final.pth'), 'cpu')
+    assert fa.trained_size == 48 and not marker.exists()
+    assert 'short side 48' in capsys.readouterr().err
+    torch.save(dict(state_dict=state), tmp_path / 'bare.pth')  # nothing recorded: the config
+    assert init_anonymizer(str(tmp_path / 'cfg.py'), str(tmp_path / 'bare.pth')).trained_size == 32
+
+
 def test_working_size_rules():
     assert working_size(480, 640) == (480, 640)  # nothing known: full resolution
     assert working_size(480, 640, trained_size=120) == (120, 160)  # short side, aspect kept
