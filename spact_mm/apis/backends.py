@@ -302,6 +302,8 @@ class OnnxRuntimeAnonymizer:
 
     def __init__(self, model: Union[str, bytes], num_threads: Optional[int] = None,
                  trained_size: Optional[int] = None) -> None:
+        if isinstance(model, (str, os.PathLike)) and not osp.isfile(model):
+            raise FileNotFoundError(f'ONNX model not found: {model}')
         try:
             import onnxruntime as ort
         except ImportError as e:
@@ -311,8 +313,6 @@ class OnnxRuntimeAnonymizer:
             opts.intra_op_num_threads = int(num_threads)
             opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        if isinstance(model, (str, os.PathLike)) and not osp.isfile(model):
-            raise FileNotFoundError(f'ONNX model not found: {model}')
         try:
             self.session = ort.InferenceSession(
                 model if isinstance(model, bytes) else str(model), opts,

@@ -1053,8 +1053,12 @@ def anonymize_video_main(argv: Optional[List[str]] = None) -> int:
         print('warning: no --checkpoint; f_A uses the config\'s checkpoint entry, if any, '
               'or untrained weights', file=sys.stderr)
     anonymizer = init_anonymizer(args.config, args.checkpoint, args.device)
-    runner = build_runner(anonymizer, args.backend, args.onnx, args.threads,
-                          compile=args.compile)
+    try:
+        runner = build_runner(anonymizer, args.backend, args.onnx, args.threads,
+                              compile=args.compile)
+    except (ImportError, FileNotFoundError, ValueError, RuntimeError) as e:
+        print(f'error: backend {args.backend}: {e}', file=sys.stderr)
+        return 1
     live_mode = args.live or is_live_source(args.source)
     try:
         if live_mode:

@@ -418,3 +418,14 @@ def test_cli_live_source_and_bad_camera(tmp_path, capsys):
     assert anonymize_video_main(['rtsp://127.0.0.1:9/none', '--out', str(tmp_path / 'x.mp4'),
                                  *args]) == 1
     assert 'rtsp://127.0.0.1:9/none' in capsys.readouterr().err
+    # --max-size on a file: f_A at 32x24, the output at the input's 64x48
+    assert anonymize_video_main([str(src), '--max-size', '32', '--out', str(tmp_path / 'm.avi'),
+                                 *args]) == 0
+    assert 'f_A at 32x24' in capsys.readouterr().out
+    assert read_all(tmp_path / 'm.avi').shape == (12, 48, 64, 3)
+    # a missing ONNX file is one line naming it, exit 1
+    assert anonymize_video_main([str(src), '--backend', 'onnxruntime', '--onnx',
+                                 str(tmp_path / 'none.onnx'), '--out', str(tmp_path / 'n.avi'),
+                                 *args]) == 1
+    err = capsys.readouterr().err
+    assert 'none.onnx' in err and 'Traceback' not in err
