@@ -462,9 +462,9 @@ class _Video:
 
         Decoded sequentially with OpenCV's ``VideoCapture`` even when decord opened
         the file: its memory stays flat however long the video, whereas decord's
-        ``get_batch`` / ``next`` grew the resident memory by about one decoded
-        frame per frame read here (24 MB for 1200 frames of 128x96; decord 0.6.0,
-        measured in docs/benchmark.md). decord still gives the frame count the
+        ``get_batch`` / ``next`` grew the resident memory with every frame read
+        (13-29 MB over 1200 frames of 128x96, decord 0.6.0; OpenCV 0.1-0.3 MB;
+        docs/benchmark.md, section 5). decord still gives the frame count the
         container declares (to report truncated files) and random access
         (:meth:`frames_at`); it decodes only if OpenCV cannot open the file.
         """
