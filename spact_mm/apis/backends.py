@@ -158,12 +158,12 @@ class TorchAnonymizer:
             x = x.contiguous(memory_format=torch.channels_last)
         with torch.inference_mode():
             if self.compiled is None:
-                return self.module(x).contiguous()
+                return self.module(x)
             n = x.shape[0]
             full = self._batch.setdefault(tuple(x.shape[1:]), n) if x.dim() == 4 else n
             if n < full:  # pad to the compiled batch (frames are independent in eval)
                 x = torch.cat([x, x[-1:].expand(full - n, *x.shape[1:])])
-            return self.compiled(x)[:n].contiguous()
+            return self.compiled(x)[:n]
 
     def anonymize_unit(self, frames: torch.Tensor) -> torch.Tensor:
         """[0, 1] frames (B, C, H, W) -> f_A's frames (one-frame clips for a clip-level f_A)."""

@@ -263,16 +263,30 @@ def anonymize_frames(anonymizer, frames: np.ndarray, batch_size: int = 16, *,
     pad_h, pad_w = -h % div, -w % div
     device = _device(anonymizer)
 
+    # On the CPU the conversions run in numpy: a small torch elementwise op enters an
+    # OpenMP parallel region, which cost ~8 ms per 640x480 frame on 2 loaded cores
+    # against 0.2-0.7 ms single-threaded (docs/benchmark.md, section 5).
+    on_cpu = device.type == 'cpu'
+
     def unit(chunk: np.ndarray) -> torch.Tensor:
-        x = torch.from_numpy(np.ascontiguousarray(chunk)).to(device)
-        x = x.permute(0, 3, 1, 2).float() / 255.
+        if on_cpu:
+            unit8 = chunk.astype(np.float32) / np.float32(255.)
+            x = torch.from_numpy(unit8.transpose(0, 3, 1, 2))  # NCHW view of NHWC: channels-last
+        else:
+            x = torch.from_numpy(np.ascontiguousarray(chunk)).to(device)
+            x = x.permute(0, 3, 1, 2).float().div_(255.)
         if pad_h or pad_w:
             x = F.pad(x, (0, pad_w, 0, pad_h), mode='replicate')
         return x
 
     def to_uint8(y: torch.Tensor) -> np.ndarray:
+        """round(clamp(y, 0, 1) * 255) as uint8 (N, H, W, C)."""
         y = y[..., :h, :w]
-        return (y.clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+        if y.device.type == 'cpu':
+            a = np.clip(y.numpy(), 0, 1) * np.float32(255.)
+            return np.round(a, out=a).astype(np.uint8).transpose(0, 2, 3, 1)
+        y = y.clamp(0, 1).mul_(255).round_()
+        return y.to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
 
     if as_clip and _clip_level(anonymizer):
         clip = unit(frames).transpose(0, 1)[None]  # (1, C, T, H, W)
