@@ -356,9 +356,11 @@ class OnnxRuntimeAnonymizer:
         return out.reshape(n, t, *out.shape[1:]).transpose(1, 2)
 
 
-def build_runner(anonymizer, backend: str = 'torch', onnx_model: Optional[str] = None,
-                 num_threads: Optional[int] = None, fuse: bool = True,
-                 channels_last: bool = True, streaming: bool = True, compile: bool = False):
+def build_anonymizer_runner(anonymizer, backend: str = 'torch',
+                            onnx_model: Optional[str] = None,
+                            num_threads: Optional[int] = None, fuse: bool = True,
+                            channels_last: bool = True, streaming: bool = True,
+                            compile: bool = False):
     """A runner for ``backend`` from the f_A that ``init_anonymizer`` built.
 
     Args:

@@ -81,7 +81,7 @@ def init_anonymizer(config: Union[str, Path, Config],
         device: Where to run; default ``cuda:0`` if available, else ``cpu``.
         backend: ``None`` (default): return the preprocessor itself. ``'torch'``
             or ``'onnxruntime'``: return a runner of that backend
-            (:func:`spact_mm.apis.backends.build_runner`, with ``backend_kwargs``
+            (:func:`spact_mm.apis.backends.build_anonymizer_runner`, with ``backend_kwargs``
             such as ``onnx_model``, ``num_threads``, ``compile``), accepted by
             :func:`anonymize_frames`, :func:`anonymize_video` and
             :func:`anonymize_stream`.
@@ -122,8 +122,8 @@ def init_anonymizer(config: Union[str, Path, Config],
     anonymizer = anonymizer.to(device).eval()
     if backend is None:
         return anonymizer
-    from .backends import build_runner
-    return build_runner(anonymizer, backend, **backend_kwargs)
+    from .backends import build_anonymizer_runner
+    return build_anonymizer_runner(anonymizer, backend, **backend_kwargs)
 
 
 #: Where a config's frame size is read from, first found first (see :func:`trained_size_of`).
@@ -350,8 +350,9 @@ class FrameStream:
       until the next chunk. ``first_frame='wrap'`` (frame 0 from the *last*
       frame) cannot be streamed: a second chunk is refused.
       A quantizer whose range comes from the clip (BDQ ``normalize='clip'``)
-      would depend on the chunk borders; :func:`spact_mm.apis.backends.build_runner`
-      gives streaming runners a fixed range (``normalize='fixed'``).
+      would depend on the chunk borders; the runners of
+      :func:`spact_mm.apis.backends.build_anonymizer_runner` have a fixed range
+      (``normalize='fixed'``).
 
     - **Bounded forward passes.** One forward pass holds at most ``max_pixels``
       frame pixels at f_A's size (at least one frame, plus the overlap frame of a
@@ -432,8 +433,8 @@ def _streaming_runner(anonymizer):
     """A runner for streaming: ``anonymizer`` itself if it is one, else the torch backend."""
     if hasattr(anonymizer, 'backend'):
         return anonymizer
-    from .backends import build_runner
-    return build_runner(anonymizer, 'torch')
+    from .backends import build_anonymizer_runner
+    return build_anonymizer_runner(anonymizer, 'torch')
 
 
 # ----------------------------------------------------------------------------- video i/o
@@ -1015,7 +1016,7 @@ def anonymize_video_main(argv: Optional[List[str]] = None) -> int:
     """
     import argparse
 
-    from .backends import BACKENDS, build_runner
+    from .backends import BACKENDS, build_anonymizer_runner
 
     parser = argparse.ArgumentParser(
         description='Anonymize videos, or a camera / stream, with a trained SPAct f_A.',
@@ -1068,7 +1069,7 @@ def anonymize_video_main(argv: Optional[List[str]] = None) -> int:
               'or untrained weights', file=sys.stderr)
     anonymizer = init_anonymizer(args.config, args.checkpoint, args.device)
     try:
-        runner = build_runner(anonymizer, args.backend, args.onnx, args.threads,
+        runner = build_anonymizer_runner(anonymizer, args.backend, args.onnx, args.threads,
                               compile=args.compile)
     except (ImportError, FileNotFoundError, ValueError, RuntimeError) as e:
         print(f'error: backend {args.backend}: {e}', file=sys.stderr)

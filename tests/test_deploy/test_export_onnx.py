@@ -16,7 +16,7 @@ from mmengine.config import Config
 from spact_mm.apis.backends import (
     OnnxRuntimeAnonymizer,
     TorchAnonymizer,
-    build_runner,
+    build_anonymizer_runner,
     check_onnx,
     export_onnx,
     export_onnx_main,
@@ -159,7 +159,7 @@ def test_export_cli_then_anonymize_video_with_onnxruntime(tmp_path, capsys):
         a, b = (r.read()[1].astype(int) for r in read)
         assert np.abs(a - b).mean() < 1.0  # the same f_A, up to float rounding and MJPG
     # --backend onnxruntime without --onnx exports f_A in memory
-    runner = build_runner(TorchAnonymizer(random_unet()).module, 'onnxruntime')
+    runner = build_anonymizer_runner(TorchAnonymizer(random_unet()).module, 'onnxruntime')
     assert isinstance(runner, OnnxRuntimeAnonymizer)
     # the Python API: init_anonymizer(..., backend=...)
     from spact_mm.apis import anonymize_frames, init_anonymizer
