@@ -28,6 +28,11 @@ def _order(values, order):
     return known + sorted(v for v in values if v not in order)
 
 
+def ordered_protocols(protocols) -> list:
+    """Protocol names in table order: same-dataset, cross-dataset, novel, then any others."""
+    return _order(set(protocols), PROTOCOL_ORDER)
+
+
 def _key(method: str) -> str:
     return method.lower().replace('_', '-').replace(' ', '-')
 

@@ -320,3 +320,10 @@ def test_oracle_data_are_judged_against_the_raw_frames():
         short = dict(data, privacy=dict(train=make_split(8, 0), val=data['privacy']['val']))
         pa.run_audit_on_data(nn.Identity(), obf, settings, progress=False,
                              log=lambda s: None, raw_data=short)
+
+
+def test_tables_order_protocols_as_the_paper():
+    from spact_mm.evaluation.reporting import ordered_protocols
+
+    assert ordered_protocols(['novel', 'zz-other', 'cross-dataset', 'same-dataset', 'novel']) == [
+        'same-dataset', 'cross-dataset', 'novel', 'zz-other']

@@ -19,6 +19,7 @@ from spact_mm.evaluation.reporting import (  # noqa: E402
     audit_as_results,
     format_attacker_table,
     format_audit_table,
+    ordered_protocols,
     plot_tradeoff,
 )
 
@@ -35,7 +36,7 @@ def main() -> None:
     for path in args.audits:
         with open(path) as f:
             audits.append(json.load(f))
-    protocols = sorted({a['protocol'] for a in audits})
+    protocols = ordered_protocols(a['protocol'] for a in audits)
     text = ''
     for p in protocols:  # one headline table per protocol (three side by side are too wide)
         text += (f'## Headline figures, {p} (worst case over attackers)\n\n'
