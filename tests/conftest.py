@@ -31,3 +31,21 @@ def make_batch(n: int = 4, t: int = 8, size: int = 16, num_classes: int = 4, see
 def _spact_scope():
     init_default_scope('spact_mm')
     yield
+
+
+_TOOLS = {}
+
+
+def load_tool(path: str):
+    """A CLI of ``tools/`` (e.g. ``'train.py'``, ``'analysis_tools/benchmark_minimax.py'``)
+    imported as a module, once per session, so tests call its ``parse_args``/``main``."""
+    import importlib.util
+
+    if path not in _TOOLS:
+        file = ROOT / 'tools' / path
+        name = 'spact_tools_' + path[:-len('.py')].replace('/', '_')
+        spec = importlib.util.spec_from_file_location(name, file)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _TOOLS[path] = module
+    return _TOOLS[path]

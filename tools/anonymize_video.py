@@ -1,19 +1,144 @@
 """Anonymize a video, or every video in a folder, with a trained SPAct f_A.
 
-A thin CLI over :func:`spact_mm.apis.anonymize_video_main`; run with ``-h``.
+A thin CLI over :mod:`spact_mm.apis.inference`; run with ``-h``.
 Exit status 1 when some video could not be read or ended before the frame count
 its container declares (the others are still written; ``--allow-truncated`` keeps
 short videos), 2 when ``--out`` would overwrite an input (nothing is written).
 Each output is written under a temporary name and renamed when complete.
 """
+import argparse
 import importlib.util
 import os.path as osp
 import sys
+from typing import List, Optional
 
 if importlib.util.find_spec('spact_mm') is None:  # run from a checkout, not installed
     sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from spact_mm.apis import anonymize_video_main  # noqa: E402
+from spact_mm.apis.backends import BACKENDS, build_anonymizer_runner  # noqa: E402
+from spact_mm.apis.inference import (  # noqa: E402
+    OutputPathError,
+    VideoReadError,
+    anonymize_stream,
+    anonymize_videos,
+    init_anonymizer,
+    is_live_source,
+)
+
+
+def _common_args(parser: argparse.ArgumentParser) -> None:
+    """Add the f_A options: ``--anonymizer-config`` (alias ``--config``), ``--checkpoint``,
+    ``--device``."""
+    # The same name as tools/deploy_anonymizer.py; --config kept as an alias.
+    parser.add_argument('--anonymizer-config', '--config', dest='config', required=True,
+                        help='spact_mm config whose model.data_preprocessor holds f_A')
+    parser.add_argument('--checkpoint', default=None,
+                        help='checkpoint holding f_A (e.g. work_dirs/<stage-3 run>/final.pth)')
+    parser.add_argument('--device', default=None, help='default: cuda:0 if available, else cpu')
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """``tools/anonymize_video.py``: anonymize a video, a folder of videos, or a live source.
+
+    Returns:
+        The exit status: 0 if every video was written (or the live source was
+        recorded until it ended, ``--max-frames`` or Ctrl-C), 1 if any failed
+        (or ended early, without ``--allow-truncated``), 2 if ``--out`` would
+        overwrite an input (nothing is written then).
+    """
+    parser = argparse.ArgumentParser(
+        description='Anonymize videos, or a camera / stream, with a trained SPAct f_A.',
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument('source', help='a video file, a folder of videos, a camera index '
+                        '(e.g. 0) or a stream URL (rtsp://..., http://...)')
+    _common_args(parser)
+    parser.add_argument('--out', required=True,
+                        help='output video (for one input video or a live source) or folder; '
+                        '"-" for a live source: raw bgr24 frames on stdout')
+    parser.add_argument('--batch-size', type=int, default=None,
+                        help='frames per chunk (decode, f_A, encode); default 16 for files, '
+                        '1 for a live source')
+    parser.add_argument('--scale', type=float, default=None,
+                        help='run f_A on frames resized by this factor (1: full resolution); '
+                        'default: the size f_A was trained at (from the config), else full')
+    parser.add_argument('--max-size', type=int, default=None,
+                        help='run f_A with the longer frame side at most this many pixels')
+    parser.add_argument('--backend', choices=BACKENDS, default='torch',
+                        help='torch (fused, channels-last) or onnxruntime (optional extra: '
+                        'pip install "spact_mm[deploy]")')
+    parser.add_argument('--onnx', default=None,
+                        help='ONNX file of f_A (tools/deployment/export_onnx.py) for '
+                        '--backend onnxruntime; default: export f_A from the config in memory')
+    parser.add_argument('--threads', type=int, default=None,
+                        help='CPU threads of the backend (default: its own)')
+    parser.add_argument('--compile', action='store_true',
+                        help='torch backend: torch.compile f_A (about ONNX Runtime\'s speed on '
+                        'CPUs after a compile of 10-30 s; needs a C++ compiler)')
+    parser.add_argument('--side-by-side', action='store_true',
+                        help='write raw | anonymized side by side')
+    parser.add_argument('--no-progress', action='store_true', help='no progress bar')
+    parser.add_argument('--allow-truncated', action='store_true',
+                        help='keep the output of a video that ends before the frame count '
+                             'its container declares (default: report it and exit 1)')
+    live = parser.add_argument_group('live input (camera index, stream URL, or --live)')
+    live.add_argument('--live', action='store_true',
+                      help='read the source as a live stream even if it is a file (OpenCV '
+                      'VideoCapture; stop with Ctrl-C)')
+    live.add_argument('--max-frames', type=int, default=None,
+                      help='stop a live source after this many frames')
+    live.add_argument('--fps', type=float, default=None,
+                      help='frame rate written for a live source (default: its own, else 25)')
+    args = parser.parse_args(argv)
+    if args.backend == 'onnxruntime' and args.onnx is not None and args.checkpoint is not None:
+        print('warning: --onnx given: f_A comes from the ONNX file, --checkpoint only sets '
+              'the trained size', file=sys.stderr)
+    elif args.checkpoint is None:
+        print('warning: no --checkpoint; f_A uses the config\'s checkpoint entry, if any, '
+              'or untrained weights', file=sys.stderr)
+    anonymizer = init_anonymizer(args.config, args.checkpoint, args.device)
+    try:
+        runner = build_anonymizer_runner(anonymizer, args.backend, args.onnx, args.threads,
+                              compile=args.compile)
+    except (ImportError, FileNotFoundError, ValueError, RuntimeError) as e:
+        print(f'error: backend {args.backend}: {e}', file=sys.stderr)
+        return 1
+    live_mode = args.live or is_live_source(args.source)
+    try:
+        if live_mode:
+            res = anonymize_stream(runner, args.source, args.out, args.batch_size or 1,
+                                   args.side_by_side, scale=args.scale, max_size=args.max_size,
+                                   fps=args.fps, max_frames=args.max_frames,
+                                   readout_every=0 if args.no_progress else 2.0)
+            how = 'stopped by Ctrl-C' if res['interrupted'] else 'source ended or --max-frames'
+            print(f'anonymized {res["frames"]} frames of {args.source} ({how}) in '
+                  f'{res["seconds"]:.1f} s: {res["frames_per_second"]:.1f} frames/s '
+                  f'(capture + f_A at {res["working_width"]}x{res["working_height"]} + encode, '
+                  f'{runner.backend}); wrote {args.out}', file=sys.stderr if args.out == '-'
+                  else sys.stdout)
+            return 0
+        results, failures = anonymize_videos(runner, args.source, args.out,
+                                             args.batch_size or 16, args.side_by_side,
+                                             not args.no_progress,
+                                             allow_truncated=args.allow_truncated,
+                                             scale=args.scale, max_size=args.max_size)
+    except OutputPathError as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 2
+    except VideoReadError as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 1
+    frames = sum(r['frames'] for r in results)
+    seconds = sum(r['seconds'] for r in results)
+    print(f'anonymized {len(results)} video(s), {frames} frames in {seconds:.1f} s: '
+          f'{frames / max(seconds, 1e-9):.1f} frames/s (decode + f_A + encode, '
+          f'{runner.backend} on {runner.device})')
+    if failures:
+        print(f'{len(failures)} video(s) failed:', file=sys.stderr)
+        for path, msg in failures:
+            print(f'  {path}: {msg}', file=sys.stderr)
+        return 1
+    return 0
+
 
 if __name__ == '__main__':
-    sys.exit(anonymize_video_main())
+    sys.exit(main())

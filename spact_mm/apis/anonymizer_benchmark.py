@@ -24,7 +24,6 @@ warm-up) and ``onnxruntime``
 (:class:`~spact_mm.apis.backends.OnnxRuntimeAnonymizer`, optional extra).
 """
 import copy
-import os
 import time
 import warnings
 from pathlib import Path
@@ -240,41 +239,3 @@ def format_row(row: Dict) -> str:
             f'{row["iters"]} |')
 
 
-def benchmark_anonymizer_main(argv: Optional[Sequence[str]] = None) -> int:
-    """``tools/analysis_tools/benchmark_anonymizer.py``."""
-    import argparse
-    import json
-
-    parser = argparse.ArgumentParser(
-        description='frames/s, GFLOP/s and peak RSS of f_A per backend and frame size, with '
-        'the ratio to ONNX Runtime measured in the same run.',
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument('--anonymizers', nargs='+', default=['demo', 'camera'],
-                        help=f'f_A names ({", ".join(ANONYMIZERS)}) or config paths')
-    parser.add_argument('--sizes', nargs='+', default=list(SIZES),
-                        help='frame sizes, WxH')
-    parser.add_argument('--backends', nargs='+', default=list(BENCH_BACKENDS),
-                        choices=BENCH_BACKENDS)
-    parser.add_argument('--iters', type=int, default=10, help='timed forward passes')
-    parser.add_argument('--warmup', type=int, default=2, help='untimed forward passes first')
-    parser.add_argument('--max-seconds', type=float, default=20.0,
-                        help='time budget of the timed passes of one measurement')
-    parser.add_argument('--threads', type=int, default=2, help='CPU threads of every backend')
-    parser.add_argument('--clip-len', type=int, default=8,
-                        help='frames per clip of a clip-level f_A')
-    parser.add_argument('--repeats', type=int, default=3,
-                        help='rounds in which the backends take turns; the best round counts')
-    parser.add_argument('--json', default=None, help='also write the rows as JSON here')
-    args = parser.parse_args(argv)
-    load = os.getloadavg() if hasattr(os, 'getloadavg') else None
-    print(f'# {args.threads} threads, {os.cpu_count()} CPUs, load average '
-          f'{" ".join(f"{v:.2f}" for v in load) if load else "unknown"}')
-    print(HEADER)
-    print('|' + ' --- |' * HEADER.count(' | ') + ' --- |')
-    rows = benchmark(args.anonymizers, args.sizes, args.backends, args.iters, args.warmup,
-                     args.max_seconds, args.threads, args.clip_len, args.repeats)
-    if args.json:
-        from spact_mm.utils.checkpoint import atomic_write_bytes
-        atomic_write_bytes(json.dumps(dict(load_average=load, rows=rows), indent=1).encode(),
-                           args.json)
-    return 0

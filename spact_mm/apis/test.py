@@ -1,64 +1,58 @@
-"""Testing entry point: parse the command line, merge it into a config, evaluate.
+"""Testing: merge the command-line options into a config, evaluate.
 
-This module mirrors mmaction2 1.1.0's ``tools/test.py`` (same arguments, same
+This module mirrors mmaction2 1.1.0's ``tools/test.py`` (same options, same
 merge rules and order), split into library functions so that ``tools/test.py``
-is a thin CLI and tests can call every step. :func:`test` also returns the
+(which parses the command line into :class:`TestArgs`) is a thin CLI and tests
+can call every step. :func:`test` also returns the
 metrics that ``runner.test()`` computed.
 """
-import argparse
-from typing import Dict, Optional, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Dict, Optional, Sequence
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
-from .train import (
-    CFG_OPTIONS_HELP,
-    add_launcher_args,
-    build_runner,
-    default_work_dir,
-    export_local_rank,
-)
+from .train import build_runner, default_work_dir
 
 
-def parse_test_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    """Parse the testing command line (same arguments as mmaction2's ``tools/test.py``).
+@dataclass
+class TestArgs:
+    """The options of ``tools/test.py`` (its flags, with the same defaults).
 
-    Args:
-        argv: Arguments without the program name; ``None`` reads ``sys.argv``.
+    ``tools/test.py`` parses the command line into this; a script can fill it
+    directly. Any object with these attributes (e.g. an ``argparse.Namespace``)
+    is accepted as well.
 
-    Returns:
-        The parsed arguments. ``LOCAL_RANK`` is exported from ``--local_rank``
-        when the launcher has not set it.
+    Attributes:
+        config: Test config file path.
+        checkpoint: Checkpoint file.
+        work_dir: The directory to save the file containing evaluation metrics.
+        dump: A ``.pkl`` file to dump predictions to.
+        cfg_options: ``key=value`` overrides merged into the config.
+        show_dir: Directory where the visualization images will be saved.
+        show: Display the prediction results in a window.
+        interval: Visualize per interval samples.
+        wait_time: Display time of every window (seconds).
+        allow_partial_checkpoint: Evaluate even if the checkpoint does not fill the model.
+        launcher: Job launcher, one of ``spact_mm.apis.train.LAUNCHERS``.
+        local_rank: Local rank, exported as ``LOCAL_RANK`` by the CLI.
     """
-    parser = argparse.ArgumentParser(description='Test (and evaluate) a model (SPAct)',
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument('config', help='test config file path')
-    parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument(
-        '--work-dir', help='the directory to save the file containing evaluation metrics')
-    parser.add_argument(
-        '--dump', type=str, help='dump predictions to a pickle file for offline evaluation')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, help=CFG_OPTIONS_HELP)
-    parser.add_argument(
-        '--show-dir', help='directory where the visualization images will be saved.')
-    parser.add_argument(
-        '--show',
-        action='store_true',
-        help='whether to display the prediction results in a window.')
-    parser.add_argument(
-        '--interval', type=int, default=1, help='visualize per interval samples.')
-    parser.add_argument(
-        '--wait-time', type=float, default=2, help='display time of every window. (second)')
-    parser.add_argument(
-        '--allow-partial-checkpoint', action='store_true',
-        help='evaluate even if the checkpoint lacks weights of the model or holds weights '
-             'of another shape (default: an error listing them)')
-    add_launcher_args(parser)
-    args = parser.parse_args(argv)
-    export_local_rank(args)
-    return args
+    __test__: ClassVar[bool] = False  # not a test class: keep pytest from collecting it
+
+    config: str
+    checkpoint: str
+    work_dir: Optional[str] = None
+    dump: Optional[str] = None
+    cfg_options: Optional[Dict[str, Any]] = None
+    show_dir: Optional[str] = None
+    show: bool = False
+    interval: int = 1
+    wait_time: float = 2
+    allow_partial_checkpoint: bool = False
+    launcher: str = 'none'
+    local_rank: int = 0
 
 
-def merge_test_args(cfg: Config, args: argparse.Namespace) -> Config:
+def merge_test_args(cfg: Config, args: TestArgs) -> Config:
     """Merge parsed testing arguments into ``cfg``, in mmaction2's order.
 
     Visualization and ``--dump`` first, then ``--launcher``, ``--cfg-options``,
@@ -66,7 +60,7 @@ def merge_test_args(cfg: Config, args: argparse.Namespace) -> Config:
 
     Args:
         cfg: The loaded config; modified in place.
-        args: Arguments from :func:`parse_test_args`.
+        args: The options, e.g. parsed by ``tools/test.py``.
 
     Returns:
         ``cfg``, for chaining.
@@ -104,11 +98,11 @@ def merge_test_args(cfg: Config, args: argparse.Namespace) -> Config:
     return cfg
 
 
-def build_test_cfg(args: argparse.Namespace) -> Config:
+def build_test_cfg(args: TestArgs) -> Config:
     """Load ``args.config`` and merge the command line into it.
 
     Args:
-        args: Arguments from :func:`parse_test_args`.
+        args: The options, e.g. parsed by ``tools/test.py``.
 
     Returns:
         The config to hand to :func:`test`.

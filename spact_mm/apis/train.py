@@ -1,8 +1,9 @@
-"""Training entry point: parse the command line, merge it into a config, train.
+"""Training: merge the command-line options into a config, train.
 
-This module mirrors mmaction2 1.1.0's ``tools/train.py`` (same arguments, same
+This module mirrors mmaction2 1.1.0's ``tools/train.py`` (same options, same
 ``merge_args`` rules), split into library functions so that ``tools/train.py``
-is a thin CLI and tests can call every step. Two things differ, both additive:
+(which parses the command line into :class:`TrainArgs`) is a thin CLI and tests
+can call every step. Two things differ, both additive:
 
 * ``--amp`` also handles SPAct's multi-branch ``optim_wrapper`` (one optim
   wrapper per branch, e.g. ``anonymizer``, ``recognizer`` and ``privacy``):
@@ -13,12 +14,12 @@ is a thin CLI and tests can call every step. Two things differ, both additive:
 Multi-process training on a machine without CUDA (``--launcher pytorch``) is
 made to work too: see :func:`setup_cpu_distributed`.
 """
-import argparse
 import os
 import os.path as osp
-from typing import TYPE_CHECKING, Optional, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Dict, Optional
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
 if TYPE_CHECKING:
     from mmengine.runner import Runner
@@ -42,26 +43,6 @@ CFG_OPTIONS_HELP = (
     'is allowed.')
 
 
-def add_launcher_args(parser: argparse.ArgumentParser) -> None:
-    """Add ``--launcher`` and ``--local_rank`` (shared by train and test).
-
-    Args:
-        parser: The parser to extend.
-    """
-    parser.add_argument('--launcher', choices=LAUNCHERS, default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-
-
-def export_local_rank(args: argparse.Namespace) -> None:
-    """Export ``args.local_rank`` as ``LOCAL_RANK`` unless a launcher already did.
-
-    Args:
-        args: Parsed arguments with a ``local_rank`` attribute.
-    """
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-
-
 def default_work_dir(config_path: str) -> str:
     """Return ``./work_dirs/<config file stem>``, the default work directory.
 
@@ -74,52 +55,40 @@ def default_work_dir(config_path: str) -> str:
     return osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])
 
 
-def parse_train_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    """Parse the training command line (same arguments as mmaction2's ``tools/train.py``).
+@dataclass
+class TrainArgs:
+    """The options of ``tools/train.py`` (its flags, with the same defaults).
 
-    Args:
-        argv: Arguments without the program name; ``None`` reads ``sys.argv``.
+    ``tools/train.py`` parses the command line into this; a script can fill it
+    directly. Any object with these attributes (e.g. an ``argparse.Namespace``)
+    is accepted as well.
 
-    Returns:
-        The parsed arguments. ``LOCAL_RANK`` is exported from ``--local_rank``
-        when the launcher has not set it.
+    Attributes:
+        config: Train config file path.
+        work_dir: The dir to save logs and models (``--work-dir``).
+        resume: A checkpoint to resume from, or ``'auto'`` for the work dir's latest.
+        amp: Automatic-mixed-precision training (every branch of a multi-branch wrapper).
+        no_validate: Do not evaluate during training.
+        auto_scale_lr: Scale the learning rate by the actual batch size.
+        seed: Random seed (overrides the config's ``randomness.seed``).
+        diff_rank_seed: Different seeds for different ranks.
+        deterministic: Deterministic CUDNN options.
+        cfg_options: ``key=value`` overrides merged into the config.
+        launcher: Job launcher, one of :data:`LAUNCHERS`.
+        local_rank: Local rank, exported as ``LOCAL_RANK`` by the CLI.
     """
-    parser = argparse.ArgumentParser(description='Train an action recognizer (SPAct)',
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument('config', help='train config file path')
-    parser.add_argument('--work-dir', help='the dir to save logs and models')
-    parser.add_argument(
-        '--resume',
-        nargs='?',
-        type=str,
-        const='auto',
-        help='If specify checkpoint path, resume from it, while if not specify, try to auto '
-        'resume from the latest checkpoint in the work directory.')
-    parser.add_argument(
-        '--amp', action='store_true', help='enable automatic-mixed-precision training')
-    parser.add_argument(
-        '--no-validate',
-        action='store_true',
-        help='whether not to evaluate the checkpoint during training')
-    parser.add_argument(
-        '--auto-scale-lr',
-        action='store_true',
-        help='whether to auto scale the learning rate according to the actual batch size and '
-        'the original batch size.')
-    parser.add_argument('--seed', type=int, default=None, help='random seed')
-    parser.add_argument(
-        '--diff-rank-seed',
-        action='store_true',
-        help='whether or not set different seeds for different ranks')
-    parser.add_argument(
-        '--deterministic',
-        action='store_true',
-        help='whether to set deterministic options for CUDNN backend.')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, help=CFG_OPTIONS_HELP)
-    add_launcher_args(parser)
-    args = parser.parse_args(argv)
-    export_local_rank(args)
-    return args
+    config: str
+    work_dir: Optional[str] = None
+    resume: Optional[str] = None
+    amp: bool = False
+    no_validate: bool = False
+    auto_scale_lr: bool = False
+    seed: Optional[int] = None
+    diff_rank_seed: bool = False
+    deterministic: bool = False
+    cfg_options: Optional[Dict[str, Any]] = None
+    launcher: str = 'none'
+    local_rank: int = 0
 
 
 def _enable_amp(optim_wrapper: dict, where: str) -> None:
@@ -153,12 +122,12 @@ def optim_wrapper_branches(optim_wrapper: dict) -> list:
     ]
 
 
-def merge_train_args(cfg: Config, args: argparse.Namespace) -> Config:
+def merge_train_args(cfg: Config, args: TrainArgs) -> Config:
     """Merge parsed training arguments into ``cfg`` (mmaction2's ``merge_args``).
 
     Args:
         cfg: The loaded config; modified in place.
-        args: Arguments from :func:`parse_train_args`.
+        args: The options, e.g. parsed by ``tools/train.py``.
 
     Returns:
         ``cfg``, for chaining.
@@ -293,11 +262,11 @@ def check_data_files(cfg: Config) -> None:
                     f'says, or point the config at it with --cfg-options {where}=...')
 
 
-def build_train_cfg(args: argparse.Namespace) -> Config:
+def build_train_cfg(args: TrainArgs) -> Config:
     """Load ``args.config`` and merge the command line into it.
 
     Args:
-        args: Arguments from :func:`parse_train_args`.
+        args: The options, e.g. parsed by ``tools/train.py``.
 
     Returns:
         The config to hand to :func:`train`.

@@ -14,17 +14,19 @@ import cv2  # before decord: decord first breaks cv2's PNG reading
 import numpy as np
 import pytest
 import torch
+from conftest import load_tool
 from mmengine.config import Config
 
 from spact_mm.apis import (
     VideoReadError,
     anonymize_frames,
     anonymize_video,
-    anonymize_video_main,
     init_anonymizer,
-    visualize_anonymizer_main,
 )
 from spact_mm.models.anonymizers import UNetAnonymizer
+
+anonymize_video_main = load_tool('anonymize_video.py').main
+visualize_anonymizer_main = load_tool('analysis_tools/visualize_anonymizer.py').main
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_CFG = ROOT / 'configs/spact/spact-stage3_unet-tiny-r3d18-r18_minimax-150iter_synthetic-a.py'

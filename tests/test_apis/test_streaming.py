@@ -16,6 +16,7 @@ import cv2  # before decord (see README)
 import numpy as np
 import pytest
 import torch
+from conftest import load_tool
 from mmengine.config import Config
 
 from spact_mm.apis import inference
@@ -24,12 +25,13 @@ from spact_mm.apis.inference import (
     FrameStream,
     anonymize_stream,
     anonymize_video,
-    anonymize_video_main,
     trained_size_of,
     working_size,
 )
 from spact_mm.datasets.synthetic import write_video
 from spact_mm.models.anonymizers import BDQEncoder, MotionOnlyAnonymizer, UNetAnonymizer
+
+anonymize_video_main = load_tool('anonymize_video.py').main
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_CFG = ROOT / 'configs/spact/spact-stage3_unet-tiny-r3d18-r18_minimax-150iter_synthetic-a.py'

@@ -9,6 +9,7 @@ import textwrap
 
 import pytest
 import torch
+from conftest import load_tool
 from mmaction.registry import DATASETS
 from mmaction.structures import ActionDataSample
 from mmengine.dataset import BaseDataset
@@ -17,6 +18,8 @@ from spact_mm.utils.compat import set_gt_label
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 train_api = importlib.import_module('spact_mm.apis.train')  # the module, not the function
+train_cli = load_tool('train.py')
+test_cli = load_tool('test.py')
 
 # A config that only needs to load, not to train.
 MERGE_CONFIG = """
@@ -51,7 +54,7 @@ def _write(tmp_path, text: str, name: str = 'tiny_config.py') -> str:
 
 
 def _cfg(tmp_path, *argv: str, text: str = MERGE_CONFIG):
-    args = train_api.parse_train_args([_write(tmp_path, text), *argv])
+    args = train_cli.parse_args([_write(tmp_path, text), *argv])
     return train_api.build_train_cfg(args)
 
 
@@ -123,7 +126,7 @@ def test_resume_auto_and_path(tmp_path):
     cfg = _cfg(tmp_path, '--resume', 'ckpt/iter_4.pth')
     assert cfg.resume is True and cfg.load_from == 'ckpt/iter_4.pth'
     # `--resume` right before the positional config must not eat it
-    args = train_api.parse_train_args(['--resume', '--', _write(tmp_path, MERGE_CONFIG)])
+    args = train_cli.parse_args(['--resume', '--', _write(tmp_path, MERGE_CONFIG)])
     assert args.resume == 'auto'
 
 
@@ -150,7 +153,7 @@ def test_launcher_no_validate_auto_scale_lr(tmp_path, monkeypatch):
     assert cfg.auto_scale_lr.enable is True
     assert os.environ['LOCAL_RANK'] == '3'
     with pytest.raises(SystemExit):
-        train_api.parse_train_args([_write(tmp_path, MERGE_CONFIG), '--launcher', 'bogus'])
+        train_cli.parse_args([_write(tmp_path, MERGE_CONFIG), '--launcher', 'bogus'])
     with pytest.raises(KeyError, match='auto_scale_lr'):
         _cfg(tmp_path, '--auto-scale-lr', text="optim_wrapper = dict(type='OptimWrapper')\n")
 
@@ -202,7 +205,7 @@ env_cfg = dict(mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0))
 
 def test_train_two_iterations_end_to_end(tmp_path):
     work_dir = tmp_path / 'work'
-    args = train_api.parse_train_args(
+    args = train_cli.parse_args(
         [_write(tmp_path, TRAIN_CONFIG), '--work-dir', str(work_dir), '--no-validate',
          '--seed', '0'])
     cfg = train_api.build_train_cfg(args)
@@ -219,8 +222,8 @@ def test_resume_auto_continues_training(tmp_path):
     config = _write(tmp_path, TRAIN_CONFIG)
     work_dir = str(tmp_path / 'work')
     train_api.train(train_api.build_train_cfg(
-        train_api.parse_train_args([config, '--work-dir', work_dir, '--no-validate'])))
-    runner = train_api.train(train_api.build_train_cfg(train_api.parse_train_args(
+        train_cli.parse_args([config, '--work-dir', work_dir, '--no-validate'])))
+    runner = train_api.train(train_api.build_train_cfg(train_cli.parse_args(
         [config, '--work-dir', work_dir, '--no-validate', '--resume',
          '--cfg-options', 'train_cfg.max_iters=3', 'default_hooks.checkpoint.interval=1'])))
     assert runner.iter == 3
@@ -238,10 +241,10 @@ def test_test_api_returns_metrics_and_dumps(tmp_path):
         """))
     work_dir = tmp_path / 'work'
     train_api.train(train_api.build_train_cfg(
-        train_api.parse_train_args([config, '--work-dir', str(work_dir), '--no-validate'])))
+        train_cli.parse_args([config, '--work-dir', str(work_dir), '--no-validate'])))
 
     dump = tmp_path / 'preds.pkl'
-    args = test_api.parse_test_args([config, str(work_dir / 'iter_2.pth'), '--work-dir',
+    args = test_cli.parse_args([config, str(work_dir / 'iter_2.pth'), '--work-dir',
                                      str(tmp_path / 'test'), '--dump', str(dump)])
     cfg = test_api.build_test_cfg(args)
     assert cfg.load_from == str(work_dir / 'iter_2.pth')

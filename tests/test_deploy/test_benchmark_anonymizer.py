@@ -3,8 +3,9 @@ there, with its ratio to ONNX Runtime when that backend runs (no timing asserts)
 import importlib.util
 
 import pytest
+from conftest import load_tool
 
-from spact_mm.apis.anonymizer_benchmark import HEADER, benchmark, benchmark_anonymizer_main
+from spact_mm.apis.anonymizer_benchmark import HEADER, benchmark
 
 HAS_ORT = all(importlib.util.find_spec(n) for n in ('onnx', 'onnxscript', 'onnxruntime'))
 
@@ -37,9 +38,9 @@ def test_rows_per_anonymizer_size_and_backend():
 
 
 def test_cli_prints_the_load_and_a_table(capsys, tmp_path):
-    assert benchmark_anonymizer_main(['--anonymizers', 'downsample-4x', '--sizes', '16x16',
-                                      '--backends', 'eager', '--iters', '1', '--json',
-                                      str(tmp_path / 'b.json')]) == 0
+    assert load_tool('analysis_tools/benchmark_anonymizer.py').main(
+        ['--anonymizers', 'downsample-4x', '--sizes', '16x16', '--backends', 'eager',
+         '--iters', '1', '--json', str(tmp_path / 'b.json')]) == 0
     out = capsys.readouterr().out
     assert 'load average' in out and HEADER in out and '| downsample-4x | 16x16 | eager |' in out
     assert (tmp_path / 'b.json').stat().st_size > 0

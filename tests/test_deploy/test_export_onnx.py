@@ -11,6 +11,7 @@ import cv2  # noqa: F401  (before decord, see README)
 import numpy as np
 import pytest
 import torch
+from conftest import load_tool
 from mmengine.config import Config
 
 from spact_mm.apis.backends import (
@@ -19,9 +20,8 @@ from spact_mm.apis.backends import (
     build_anonymizer_runner,
     check_onnx,
     export_onnx,
-    export_onnx_main,
 )
-from spact_mm.apis.inference import FrameStream, anonymize_video_main
+from spact_mm.apis.inference import FrameStream
 from spact_mm.datasets.synthetic import write_video
 from spact_mm.models.anonymizers import (
     BDQEncoder,
@@ -30,6 +30,9 @@ from spact_mm.models.anonymizers import (
     PersonObfuscationAnonymizer,
     UNetAnonymizer,
 )
+
+anonymize_video_main = load_tool('anonymize_video.py').main
+export_onnx_main = load_tool('deployment/export_onnx.py').main
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_CFG = ROOT / 'configs/spact/spact-stage3_unet-tiny-r3d18-r18_minimax-150iter_synthetic-a.py'

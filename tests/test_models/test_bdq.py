@@ -397,8 +397,10 @@ TINY = {'action.train_cfg.max_iters': 1, 'privacy.train_cfg.max_iters': 1,
 def test_protocol_runs_motion_only_by_name_and_a_trained_bdq(tmp_path, synthetic_data):
     """``tools/eval_protocol.py`` paths: the baseline by name, and a BDQ checkpoint with the
     architecture replaced as configs/bdq/README.md says."""
+    from conftest import load_tool
+
     from spact_mm.evaluation import run_protocol
-    from spact_mm.evaluation.protocol import parse_protocol_args
+    parse_protocol_args = load_tool('eval_protocol.py').parse_args
 
     out = run_protocol(SAME, 'motion-only', str(tmp_path / 'motion'), data_root=synthetic_data,
                        cfg_options=TINY, progress=False, num_workers=0)

@@ -257,7 +257,10 @@ def test_stage1_run_with_an_inf_batch_writes_finite_weights(tiny_data, tmp_path)
 
 
 def test_no_checkpoint_with_a_nan_buffer_is_written_nor_tested(tiny_data, tmp_path):
-    from spact_mm.apis.test import build_test_cfg, parse_test_args
+    from conftest import load_tool
+
+    from spact_mm.apis.test import build_test_cfg
+    parse_test_args = load_tool('test.py').parse_args
     from spact_mm.apis.test import test as run_test
     from spact_mm.engine.optimizers import NonFiniteCheckpointError
 

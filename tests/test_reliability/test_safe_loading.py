@@ -78,8 +78,11 @@ def test_runner_load_from_and_resume(evil, tmp_path, resume):
 
 def test_tools_test_checkpoint_argument(evil, tmp_path):
     """``tools/test.py CONFIG CHECKPOINT``: the checkpoint becomes ``load_from``."""
+    from conftest import load_tool
+
     from spact_mm.apis.demo import config_dir
-    from spact_mm.apis.test import build_test_cfg, parse_test_args
+    from spact_mm.apis.test import build_test_cfg
+    parse_test_args = load_tool('test.py').parse_args
 
     cfg_file = str(config_dir() / 'spact/spact-stage3_unet-tiny-r3d18-r18_minimax-150iter_'
                    'synthetic-a.py')

@@ -1,16 +1,14 @@
 """tools/test.py refuses a checkpoint that does not fill the model it evaluates (item 12)."""
 import pytest
 import torch
+from conftest import load_tool
 from mmengine.runner import Runner
 
 from spact_mm.apis.demo import config_dir
-from spact_mm.apis.test import (
-    CheckpointMismatchError,
-    build_test_cfg,
-    parse_test_args,
-)
+from spact_mm.apis.test import CheckpointMismatchError, build_test_cfg
 from spact_mm.apis.test import test as run_test
 
+parse_test_args = load_tool('test.py').parse_args
 CFG = str(config_dir() / 'spact/spact-stage3_unet-tiny-r3d18-r18_minimax-150iter_synthetic-a.py')
 
 

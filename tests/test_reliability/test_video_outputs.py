@@ -1,6 +1,6 @@
 """tools/anonymize_video.py: never destroys an input, writes atomically, reports short videos.
 
-Each case runs the CLI's library entry (``anonymize_video_main``) on tiny videos
+Each case runs the CLI's entry (``tools/anonymize_video.py``'s ``main``) on tiny videos
 written in the test, with an untrained narrow f_A (the output's content does not
 matter here, only which files exist and what they hold).
 """
@@ -11,12 +11,15 @@ from pathlib import Path
 import cv2  # noqa: F401  (before decord, see README)
 import numpy as np
 import pytest
+from conftest import load_tool
 from mmengine.config import Config
 from reliability_helpers import faststart_mp4
 
 from spact_mm.apis import inference
-from spact_mm.apis.inference import anonymize_video, anonymize_video_main, init_anonymizer
+from spact_mm.apis.inference import anonymize_video, init_anonymizer
 from spact_mm.datasets.synthetic import write_video
+
+anonymize_video_main = load_tool('anonymize_video.py').main
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_CFG = ROOT / 'configs/spact/spact-stage3_unet-tiny-r3d18-r18_minimax-150iter_synthetic-a.py'

@@ -4,9 +4,11 @@ from pathlib import Path
 
 import mmaction
 import torch
+from conftest import load_tool
 
 from spact_mm.models.anonymizers import UNetAnonymizer
-from spact_mm.utils.deploy import deploy_anonymizer_main
+
+deploy_anonymizer_main = load_tool('deploy_anonymizer.py').main
 
 ROOT = Path(__file__).resolve().parents[2]
 TSN = str(Path(mmaction.__file__).parent / '.mim/configs/recognition/tsn'

@@ -5,8 +5,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import load_tool
 
-from spact_mm.apis import parse_test_args, parse_train_args
+parse_train_args = load_tool('train.py').parse_args
+parse_test_args = load_tool('test.py').parse_args
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = 'configs/spact/spact-stage1_unet-tiny_200iter_synthetic-a.py'

@@ -7,17 +7,21 @@ import cv2  # noqa: F401  (before decord)
 import mmaction
 import pytest
 import torch
+from conftest import load_tool
 from mmaction.apis import inference_recognizer, init_recognizer
 from mmaction.structures import ActionDataSample
 from mmengine.config import Config
 
-from spact_mm.apis import build_test_cfg, parse_test_args
+from spact_mm.apis import build_test_cfg
 from spact_mm.models.anonymizers import UNetAnonymizer
 from spact_mm.models.data_preprocessors import AnonymizerDataPreprocessor
 from spact_mm.utils.compat import get_pred_score
-from spact_mm.utils.deploy import deploy_anonymizer_main, put_anonymizer_in_front
+from spact_mm.utils.deploy import put_anonymizer_in_front
+
+deploy_anonymizer_main = load_tool('deploy_anonymizer.py').main
 
 ROOT = Path(__file__).resolve().parents[2]
+parse_test_args = load_tool('test.py').parse_args
 ZOO = Path(mmaction.__file__).parent / '.mim' / 'configs' / 'recognition'
 TSN = str(ZOO / 'tsn/tsn_imagenet-pretrained-r50_8xb32-1x1x3-100e_kinetics400-rgb.py')
 SLOWFAST = str(ZOO / 'slowfast/slowfast_r50_8xb8-4x16x1-256e_kinetics400-rgb.py')
@@ -127,7 +131,7 @@ def test_test_tool_evaluates_deployed_recognizer_on_anonymized_clips(fa_ckpt, tm
     from mmaction.apis import inference_recognizer
     from mmaction.apis import init_recognizer as init
 
-    from spact_mm.apis import build_test_cfg, parse_test_args
+    from spact_mm.apis import build_test_cfg
     from spact_mm.apis import test as run_test
     from spact_mm.datasets.synthetic import generate_synthetic_dataset
     from spact_mm.utils.deploy import put_anonymizer_in_front
