@@ -6,8 +6,8 @@ import torch
 from mmaction.datasets.transforms import PackActionInputs
 from mmcv.transforms import BaseTransform
 
-from spact_mm.models.anonymizers.baselines import OBFUSCATION_MODES, obfuscate_boxes
 from spact_mm.registry import TRANSFORMS
+from spact_mm.structures.bbox import OBFUSCATION_MODES, obfuscate_boxes
 
 
 @TRANSFORMS.register_module()

@@ -18,8 +18,8 @@ map clips (N, C, T, H, W) instead (apply any baseline with
   for users with mmdet weights (the paper used a COCO YOLO). On data whose
   person boxes are known (the synthetic dataset), the oracle detector is the
   ground truth boxes: the pipeline transform ``ObfuscatePersons``
-  (``spact_mm/datasets/transforms``) applies the same :func:`obfuscate_boxes`
-  to them.
+  (``spact_mm/datasets/transforms``) applies the same
+  :func:`~spact_mm.structures.bbox.obfuscate_boxes` to them.
 - Motion-only: :class:`MotionOnlyAnonymizer`, the grey difference of
   consecutive frames (a clip-level anonymizer), and ``'bdq-fixed'``, BDQ
   (:class:`~spact_mm.models.anonymizers.bdq.BDQEncoder`) untrained, with the
@@ -28,12 +28,13 @@ map clips (N, C, T, H, W) instead (apply any baseline with
   (one-frame clips) both give a constant grey frame: see
   :mod:`~spact_mm.models.anonymizers.clip_utils`.
 
-The obfuscation itself is hand-written (a few lines of OpenCV): neither
-mmaction2 nor mmpretrain has a box-wise blackening / blurring transform.
+The obfuscation itself (:mod:`spact_mm.structures.bbox`, below both models and
+datasets) is hand-written: neither mmaction2 nor mmpretrain has a box-wise
+blackening / blurring transform.
 """
 import hashlib
 from collections import OrderedDict
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Union
 
 import cv2
 import numpy as np
@@ -42,15 +43,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from spact_mm.registry import MODELS
+from spact_mm.structures.bbox import OBFUSCATION_MODES, obfuscate_boxes
 
 from .clip_utils import FIRST_FRAME_MODES, frame_difference
-
-#: Obfuscation modes and their Gaussian sigma as a fraction of the frame's
-#: longer side (``None``: blackening). The paper gives no sigma; ours are
-#: chosen so that "strong" hides the person's colours at 32x32 and "weak"
-#: leaves them recognisable.
-OBFUSCATION_MODES: Dict[str, Optional[float]] = dict(
-    blacken=None, strong_blur=0.08, weak_blur=0.025)
 
 #: Baselines by the names used in tables and on the command line; the
 #: ``-oracle`` variants use ground-truth boxes (see module docstring).
@@ -70,40 +65,6 @@ ORACLE_BASELINES: Dict[str, str] = {
     'obf-strongblur-oracle': 'strong_blur',
     'obf-weakblur-oracle': 'weak_blur',
 }
-
-
-def obfuscate_boxes(frame: np.ndarray, boxes: Sequence[Sequence[float]], mode: str) -> np.ndarray:
-    """Blacken or blur the given boxes of one frame (Sec. 5.2, obfuscation).
-
-    Args:
-        frame: (H, W, C) frame, uint8 or float.
-        boxes: ``[x1, y1, x2, y2]`` boxes in pixels (``x2``/``y2`` exclusive),
-            clipped to the frame.
-        mode: One of :data:`OBFUSCATION_MODES`.
-
-    Returns:
-        A new frame of the same shape and dtype.
-    """
-    if mode not in OBFUSCATION_MODES:
-        raise ValueError(f'obfuscation mode must be one of {list(OBFUSCATION_MODES)}, got {mode!r}')
-    out = frame.copy()
-    boxes = [b for b in boxes if b is not None and len(b) == 4]
-    if not boxes:
-        return out
-    h, w = frame.shape[:2]
-    sigma_frac = OBFUSCATION_MODES[mode]
-    blurred = None
-    if sigma_frac is not None:
-        sigma = sigma_frac * max(h, w)
-        blurred = cv2.GaussianBlur(frame, (0, 0), sigmaX=sigma, sigmaY=sigma,
-                                   borderType=cv2.BORDER_REFLECT)
-    for x1, y1, x2, y2 in boxes:
-        x1, y1 = max(int(round(x1)), 0), max(int(round(y1)), 0)
-        x2, y2 = min(int(round(x2)), w), min(int(round(y2)), h)
-        if x2 <= x1 or y2 <= y1:
-            continue
-        out[y1:y2, x1:x2] = 0 if blurred is None else blurred[y1:y2, x1:x2]
-    return out
 
 
 @MODELS.register_module()
