@@ -38,10 +38,9 @@ import time
 from typing import Dict, Iterable, Optional, Sequence, Tuple
 
 from mmengine.config import Config, ConfigDict
-from mmengine.hooks import Hook
 
-from spact_mm.models.data_preprocessors import AnonymizerDataPreprocessor
-from spact_mm.registry import HOOKS, MODELS
+from spact_mm.engine.hooks import ProgressBarHook  # noqa: F401  (importable from here, as before)
+from spact_mm.models.data_preprocessors import ProtocolAnonymizerPreprocessor  # noqa: F401
 
 #: Keys of a protocol config shared by both tasks' runners.
 RUNTIME_KEYS = ('default_scope', 'custom_imports', 'default_hooks', 'custom_hooks', 'env_cfg',
@@ -54,51 +53,6 @@ _DECODE_STEPS = ('DecordDecode', 'LoadImageFromFile', 'mmpretrain.LoadImageFromF
 #: Figures of results.json: (key, higher_is_better).
 FIGURES = (('action_top1', True), ('action_cmap', True), ('privacy_cmap', False),
            ('privacy_f1', False))
-
-
-@MODELS.register_module()
-class ProtocolAnonymizerPreprocessor(AnonymizerDataPreprocessor):
-    """``AnonymizerDataPreprocessor`` that also accepts ``batch_augments``.
-
-    mmpretrain's ``ImageClassifier`` adds ``batch_augments`` (its train-time
-    mixup/cutmix) to any data preprocessor config it builds; it is handed to
-    the wrapped preprocessor (where ``AnonymizerDataPreprocessor`` refuses
-    anything but ``None``).
-    """
-
-    def __init__(self, *args, batch_augments: Optional[dict] = None, **kwargs) -> None:
-        if batch_augments is not None:
-            kwargs['preprocessor'] = dict(kwargs['preprocessor'], batch_augments=batch_augments)
-        super().__init__(*args, **kwargs)
-
-
-@HOOKS.register_module()
-class ProgressBarHook(Hook):
-    """A tqdm progress bar over training iterations (and one over test batches)."""
-
-    priority = 'VERY_LOW'
-
-    def __init__(self, desc: str = 'train') -> None:
-        self.desc = desc
-        self._bar = None
-
-    def before_train(self, runner) -> None:  # noqa: D102
-        from tqdm import tqdm
-
-        self._bar = tqdm(total=runner.max_iters, initial=runner.iter, desc=self.desc,
-                         dynamic_ncols=True, leave=True)
-
-    def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
-        """Advance the bar and show the current loss."""
-        if self._bar is not None:
-            self._bar.update(1)
-            if outputs and 'loss' in outputs:
-                self._bar.set_postfix(loss=f"{float(outputs['loss']):.3f}")
-
-    def after_train(self, runner) -> None:  # noqa: D102
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
 
 
 def resolve_anonymizer(spec: str, anonymizer_cfg: Optional[dict] = None
@@ -177,7 +131,7 @@ def build_task_cfg(cfg: Config, task: str, anonymizer: dict, checkpoint: Optiona
         checkpoint: Checkpoint of f_A* (``None`` for baselines).
         oracle_mode: Oracle obfuscation mode, inserted into every pipeline.
         work_dir: The task's work dir.
-        progress: Add a :class:`ProgressBarHook`.
+        progress: Add a :class:`~spact_mm.engine.hooks.ProgressBarHook`.
     """
     task_cfg = copy.deepcopy(cfg[task].to_dict() if isinstance(cfg[task], ConfigDict)
                              else dict(cfg[task]))

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from spact_mm.engine import FinalCheckpointHook
-from spact_mm.evaluation.protocol import ProgressBarHook
+from spact_mm.engine.hooks import ProgressBarHook
 
 
 def fake_runner(work_dir, save):

@@ -1,7 +1,8 @@
 """Data preprocessors."""
 from .anonymizer_preprocessor import AnonymizerDataPreprocessor
 from .minimax_preprocessor import MinimaxAnonymizerDataPreprocessor
+from .protocol_preprocessor import ProtocolAnonymizerPreprocessor
 from .ssl_view_augmentation import SSLViewAugmentation
 
 __all__ = ['AnonymizerDataPreprocessor', 'MinimaxAnonymizerDataPreprocessor',
-           'SSLViewAugmentation']
+           'SSLViewAugmentation', 'ProtocolAnonymizerPreprocessor']
