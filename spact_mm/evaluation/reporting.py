@@ -7,7 +7,8 @@ import numpy as np
 #: Row order of the tables (others follow, sorted).
 METHOD_ORDER = ('raw', 'downsample-2x', 'downsample-4x', 'obf-blackening', 'obf-strongblur',
                 'obf-weakblur', 'obf-blackening-oracle', 'obf-strongblur-oracle',
-                'obf-weakblur-oracle', 'supervised', 'spact')
+                'obf-weakblur-oracle', 'motion-only', 'bdq-fixed', 'bdq-entropy', 'bdq-ssl',
+                'supervised', 'supervised-600', 'spact', 'spact-600')
 PROTOCOL_ORDER = ('same-dataset', 'cross-dataset', 'novel')
 #: (figure, column title, decimals)
 COLUMNS = (('action_top1', 'Action top-1 (↑)', 1), ('action_cmap', 'Action cMAP (↑)', 1),
