@@ -6,7 +6,7 @@
 #
 #   bash tools/analysis_tools/screen_remedies.sh NAME[=CONFIG] ...
 #
-# NAME alone means configs/spact-remedies/spact-stage3-NAME_*.py; `default` audits
+# Training seed: SEED (default 0). NAME alone means configs/spact-remedies/spact-stage3-NAME_*.py; `default` audits
 # the demo's own stage 3 (work_dirs/demo/stage3/final.pth). NAME motion* (the motion-aware
 # f_A) first trains its own stages 1 and 2 (configs/spact-remedies/spact-stage{1,2}-motion_*).
 set -euo pipefail
@@ -25,7 +25,7 @@ audit() {  # audit NAME ANONYMIZER [EXTRA ARGS]
 }
 train() {  # train NAME CONFIG [CFG OPTIONS]
   [ -f "$WORK/train/$1/final.pth" ] || $PY tools/train.py "$2" --work-dir "$WORK/train/$1" \
-      --cfg-options "${@:3}" train_dataloader.num_workers=1 val_dataloader.num_workers=1
+      --seed "${SEED:-0}" --cfg-options "${@:3}" train_dataloader.num_workers=1 val_dataloader.num_workers=1
 }
 [ -f "$WORK/same/raw/audit.json" ] || $PY tools/privacy_audit.py $PROTOCOL --anonymizer raw \
     --mode quick --work-dir "$WORK/same/raw" --data-root "$DATA" --no-progress

@@ -14,6 +14,10 @@ SAME=$P/protocol-same_r3d18-tiny_r18-tiny_200iter_synthetic-a-person.py
 CROSS=$P/protocol-cross_r3d18-tiny_r18-tiny_200iter_synthetic-a-images-person.py
 NOVEL=$P/protocol-novel_r3d18-tiny_r18-tiny_200iter_synthetic-b-images-scene.py
 mkdir -p "$WORK"
+# Training seed (tools/train.py without --seed draws a random one, as mmaction2 does):
+# 0 unless SEED=k (the second seed of the audit tables: WORK=work_dirs/comparison/seed1
+# with spact -> the seed-0 demo, so only stage 3 differs).
+SEEDARG=(--seed "${SEED:-0}")
 
 # 1. Anonymizers that are learned: SPAct (the three demo stages) and Wu et al. [41]
 #    (the same stage-2 start, supervised minimax with person-attribute labels).
@@ -23,7 +27,7 @@ run_demo('$WORK/spact', '$DATA')"
 case " ${METHODS:-supervised} " in *" supervised "*)
 [ -f "$WORK/supervised/final.pth" ] || $PY tools/train.py \
     configs/supervised/supervised-wu_unet-tiny-r3d18-r18_minimax-150iter_synthetic-a-person.py \
-    --work-dir "$WORK/supervised" \
+    --work-dir "$WORK/supervised" "${SEEDARG[@]}" \
     --cfg-options model.init_cfg.checkpoint="$WORK/spact/stage2/final.pth" ;; esac
 
 # 1b. The same two learned methods with 4x longer minimax (600 iterations): does
@@ -33,9 +37,6 @@ case " ${METHODS:-supervised} " in *" supervised "*)
 STAGE3=configs/spact/spact-stage3_unet-tiny-r3d18-r18_minimax-150iter_synthetic-a.py
 SUP=configs/supervised/supervised-wu_unet-tiny-r3d18-r18_minimax-150iter_synthetic-a-person.py
 LONG=(train_cfg.max_iters=600 train_cfg.val_interval=150)
-# SEED=k trains these two with randomness seed k (the second seed of the audit tables:
-# WORK=work_dirs/comparison/seed1 with spact -> the seed-0 demo, so only stage 3 differs).
-SEEDARG=(); [ -n "${SEED:-}" ] && SEEDARG=(--seed "$SEED")
 case " ${METHODS:-spact-600 supervised-600} " in *" spact-600 "*)
   [ -f "$WORK/spact-600/final.pth" ] || $PY tools/train.py $STAGE3 --work-dir "$WORK/spact-600" "${SEEDARG[@]}" \
       --cfg-options model.init_cfg.checkpoint="$WORK/spact/stage2/final.pth" "${LONG[@]}" \
