@@ -37,15 +37,18 @@ _TOOLS = {}
 
 
 def load_tool(path: str):
-    """A CLI of ``tools/`` (e.g. ``'train.py'``, ``'analysis_tools/benchmark_minimax.py'``)
-    imported as a module, once per session, so tests call its ``parse_args``/``main``."""
+    """A script of ``tools/`` (e.g. ``'train.py'``, ``'analysis_tools/minimax_benchmark.py'``)
+    imported as a module, once per session, so tests call its ``parse_args``/``main`` or
+    functions."""
     import importlib.util
+    import sys
 
     if path not in _TOOLS:
         file = ROOT / 'tools' / path
         name = 'spact_tools_' + path[:-len('.py')].replace('/', '_')
         spec = importlib.util.spec_from_file_location(name, file)
         module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
         spec.loader.exec_module(module)
         _TOOLS[path] = module
     return _TOOLS[path]

@@ -4,14 +4,16 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import load_tool
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import spact_mm  # noqa: F401
-from spact_mm.apis.anonymizer_benchmark import build_anonymizer, flops_per_frame
 from spact_mm.registry import MODELS
 
 ROOT = Path(__file__).resolve().parents[2]
+_bench = load_tool('analysis_tools/anonymizer_benchmark.py')
+build_anonymizer, flops_per_frame = _bench.build_anonymizer, _bench.flops_per_frame
 CAMERA = sorted((ROOT / 'configs/spact-camera').glob('*.py'))
 DEMO_STAGE1 = ROOT / 'configs/spact/spact-stage1_unet-tiny_200iter_synthetic-a.py'
 

@@ -1,7 +1,10 @@
-"""The benchmark's two loops do the same maths (no timing is checked here)."""
+"""tools/analysis_tools/minimax_benchmark.py: the benchmark's two loops do the same maths
+(no timing is checked here)."""
 import pytest
+from conftest import load_tool
 
-from spact_mm.engine.benchmark import benchmark_inference, benchmark_minimax
+bm = load_tool('analysis_tools/minimax_benchmark.py')
+benchmark_inference, benchmark_minimax = bm.benchmark_inference, bm.benchmark_minimax
 
 
 @pytest.mark.parametrize('frozen_eval', [False, True])
@@ -23,8 +26,7 @@ def test_inference_benchmark_runs_both_models():
 def test_branch_pass_builds_exactly_the_asked_gradients(weight_grad, input_grad):
     import torch
 
-    from spact_mm.engine.benchmark import _pass
-
+    _pass = bm._pass
     conv = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.Conv2d(4, 2, 3))
     seen = []
     conv[0].weight.register_hook(lambda g: seen.append('w0'))
@@ -46,8 +48,6 @@ def test_branch_costs_times_each_network_in_each_mode(monkeypatch):
     gradients (fwd: none, in: input only, w: weights only, both), on the tensors the
     network sees in one iteration; the model's requires_grad flags are restored."""
     import torch
-
-    import spact_mm.engine.benchmark as bm
 
     calls = {}
 

@@ -5,7 +5,7 @@ import torch
 from mmaction.structures import ActionDataSample
 from mmpretrain.structures import DataSample
 
-from spact_mm.engine.benchmark import random_batch
+from spact_mm.testing import random_batch
 from spact_mm.utils import compat
 
 

@@ -1,7 +1,8 @@
 """Speed and memory of a deployed f_A per backend and frame size (issue 17).
 
-Library side of ``tools/analysis_tools/benchmark_anonymizer.py``; figures in
-docs/benchmark.md. For every f_A, frame size and backend it measures, in one
+The module behind ``tools/analysis_tools/benchmark_anonymizer.py`` (it ships with
+the tools, ``spact_mm/.mim/tools`` in an installed package, not in the library);
+figures in docs/benchmark.md. For every f_A, frame size and backend it measures, in one
 process and one run (so the ratios compare like with like):
 
 - frames/s of f_A alone on one frame at a time (a camera's case; a clip-level
@@ -33,7 +34,8 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config
 
-ROOT = Path(__file__).resolve().parents[2]
+from spact_mm.apis.demo import config_dir
+
 #: f_A by name: a config whose ``model.data_preprocessor.anonymizer`` is f_A, or a baseline.
 ANONYMIZERS: Dict[str, str] = {
     'demo': 'configs/_base_/models/spact_tiny.py',
@@ -59,7 +61,8 @@ def build_anonymizer(name: str) -> nn.Module:
     if source == 'baseline':
         cfg = BASELINES[name]
     else:
-        path = Path(source) if Path(source).is_file() else ROOT / source
+        # config_dir(): the checkout's configs/, or the installed package's .mim/configs
+        path = Path(source) if Path(source).is_file() else config_dir().parent / source
         if not path.is_file():
             raise FileNotFoundError(f'no f_A called {name!r} (known: {sorted(ANONYMIZERS)}) '
                                     f'and no config file {source}')
@@ -115,7 +118,7 @@ def flops_per_frame(module: nn.Module, x: torch.Tensor) -> float:
 
 
 def _runner(module: nn.Module, backend: str, threads: int):
-    from .backends import OnnxRuntimeAnonymizer, TorchAnonymizer, export_onnx
+    from spact_mm.apis.backends import OnnxRuntimeAnonymizer, TorchAnonymizer, export_onnx
 
     if backend == 'eager':
         eager = copy.deepcopy(module).eval()

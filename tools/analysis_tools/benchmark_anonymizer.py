@@ -1,6 +1,6 @@
 """Frames/s, GFLOP/s and peak RSS of f_A per backend (eager, torch, onnxruntime) and size.
 
-A thin CLI over :mod:`spact_mm.apis.anonymizer_benchmark`; figures and commands
+A thin CLI over :mod:`anonymizer_benchmark` (beside it); figures and commands
 are in docs/benchmark.md. Example::
 
     nice -n 10 python tools/analysis_tools/benchmark_anonymizer.py --anonymizers demo camera \
@@ -16,14 +16,17 @@ from typing import Optional, Sequence
 
 if importlib.util.find_spec('spact_mm') is None:  # run from a checkout, not installed
     sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+if osp.dirname(osp.abspath(__file__)) not in sys.path:  # the module beside it, under runpy too
+    sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
-from spact_mm.apis.anonymizer_benchmark import (  # noqa: E402
+from anonymizer_benchmark import (  # noqa: E402
     ANONYMIZERS,
     BENCH_BACKENDS,
     HEADER,
     SIZES,
     benchmark,
 )
+
 from spact_mm.utils.checkpoint import atomic_write_bytes  # noqa: E402
 
 

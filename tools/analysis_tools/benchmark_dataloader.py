@@ -1,6 +1,6 @@
 """Clips/s of a config's training pipeline against the model's consumption.
 
-A thin CLI over :func:`spact_mm.engine.benchmark.benchmark_dataloader`.
+A thin CLI over :func:`minimax_benchmark.benchmark_dataloader` (beside it).
 
 Example::
 
@@ -9,9 +9,14 @@ Example::
 """
 import argparse
 import json
+import os.path as osp
+import sys
 from typing import Optional, Sequence
 
 from mmengine.config import DictAction
+
+if osp.dirname(osp.abspath(__file__)) not in sys.path:  # the module beside it, under runpy too
+    sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -31,9 +36,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[Sequence[str]] = None) -> dict:
     """Run the benchmark and print its figures."""
     import cv2  # noqa: F401  (before decord: see README)
+    from minimax_benchmark import benchmark_dataloader
 
     import spact_mm  # noqa: F401
-    from spact_mm.engine.benchmark import benchmark_dataloader
 
     args = parse_args(argv)
     res = benchmark_dataloader(args.config, num_batches=args.num_batches,

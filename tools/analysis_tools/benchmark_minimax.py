@@ -2,7 +2,7 @@
 
 Also measures the cost of privacy at inference: clips/s of a stock recognizer
 with and without ``AnonymizerDataPreprocessor`` in front. A thin CLI over
-:mod:`spact_mm.engine.benchmark`; figures and commands are in docs/benchmark.md.
+:mod:`minimax_benchmark` (beside it); figures and commands are in docs/benchmark.md.
 
 Example::
 
@@ -11,9 +11,14 @@ Example::
 """
 import argparse
 import json
+import os.path as osp
+import sys
 from typing import Optional, Sequence
 
 import torch
+
+if osp.dirname(osp.abspath(__file__)) not in sys.path:  # the module beside it, under runpy too
+    sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -46,8 +51,9 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     args = parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
+    from minimax_benchmark import benchmark_inference, benchmark_minimax, branch_costs
+
     import spact_mm  # noqa: F401
-    from spact_mm.engine.benchmark import benchmark_inference, benchmark_minimax, branch_costs
 
     res = dict(minimax=benchmark_minimax(
         args.scale, iters=args.iters, warmup=args.warmup, batch_size=args.batch_size,

@@ -1,7 +1,9 @@
 """Speed and memory of the minimax iteration, of inference and of data loading.
 
-Library side of ``tools/analysis_tools/benchmark_minimax.py`` and
-``tools/analysis_tools/benchmark_dataloader.py`` (figures in docs/benchmark.md).
+The module behind ``tools/analysis_tools/benchmark_minimax.py`` and
+``tools/analysis_tools/benchmark_dataloader.py`` (figures in docs/benchmark.md);
+it ships with the tools (``spact_mm/.mim/tools`` in an installed package), not in
+the library.
 
 The *reference loop* reproduces the structure of the authors' released
 training code: every iteration runs f_A, f_T and f_B with full autograd, so
@@ -23,10 +25,10 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config
 
-from spact_mm.testing import random_batch  # noqa: F401  (re-exported)
+from spact_mm.apis.demo import config_dir
+from spact_mm.testing import random_batch
 
-ROOT = Path(__file__).resolve().parents[2]
-#: name -> (model config, clip length, image size, batch size)
+#: name -> (model config under ``configs/``, clip length, image size, batch size)
 SCALES = {
     'demo': ('configs/_base_/models/spact_tiny.py', 8, 32, 16),
     'paper': ('configs/_base_/models/spact_r3d18_unet_r50.py', 16, 112, 8),
@@ -35,7 +37,8 @@ SCALES = {
 
 def scale_model_cfg(scale: str) -> dict:
     """The model config of a benchmark scale (``'demo'`` or ``'paper'``)."""
-    cfg = Config.fromfile(str(ROOT / SCALES[scale][0]))
+    # config_dir(): the checkout's configs/, or the installed package's .mim/configs
+    cfg = Config.fromfile(str(config_dir().parent / SCALES[scale][0]))
     return copy.deepcopy(cfg.model.to_dict())
 
 
