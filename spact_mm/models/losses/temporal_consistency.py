@@ -12,7 +12,7 @@ class TemporalConsistencyLoss(nn.Module):
     The demo's stage-3 f_A won the minimax game by a shortcut: it made the
     frames of one clip differ (a blob whose brightness tracks the person;
     temporal standard deviation outside the person box 4.8 grey levels
-    against 1.2 on raw video, docs/results/screening_issue12.md), which fools
+    against 1.2 on raw video, docs/results/screening_remedies.md), which fools
     the frame-pair contrastive f_B of Eq. 5 without removing appearance
     (issue 12). The penalty compares, pixel by pixel, the temporal
     differences of the output with those of the input:
