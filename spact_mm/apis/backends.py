@@ -100,7 +100,31 @@ def fixed_range_for_streaming(module: nn.Module) -> nn.Module:
     return module
 
 
-class TorchAnonymizer:
+class _AnonymizerRunner:
+    """What both backends share: frames and clips through ``_run``, per-frame or
+    clip-level (``clip_level``) alike."""
+
+    clip_level: bool = False
+
+    def _run(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def anonymize_unit(self, frames: torch.Tensor) -> torch.Tensor:
+        """[0, 1] frames (B, C, H, W) -> f_A's frames (one-frame clips for a clip-level f_A)."""
+        if self.clip_level:
+            return self._run(frames.unsqueeze(2)).squeeze(2)
+        return self._run(frames)
+
+    def anonymize_unit_clips(self, clips: torch.Tensor) -> torch.Tensor:
+        """[0, 1] clips (N, C, T, H, W) -> f_A's clips (frame by frame for a per-frame f_A)."""
+        if self.clip_level:
+            return self._run(clips)
+        n, c, t, h, w = clips.shape
+        out = self._run(clips.transpose(1, 2).reshape(n * t, c, h, w))
+        return out.reshape(n, t, *out.shape[1:]).transpose(1, 2)
+
+
+class TorchAnonymizer(_AnonymizerRunner):
     """f_A in PyTorch, prepared for inference (the ``torch`` backend).
 
     A deep copy of f_A in eval mode, with each conv + BatchNorm pair folded
@@ -165,19 +189,6 @@ class TorchAnonymizer:
                 x = torch.cat([x, x[-1:].expand(full - n, *x.shape[1:])])
             return self.compiled(x)[:n]
 
-    def anonymize_unit(self, frames: torch.Tensor) -> torch.Tensor:
-        """[0, 1] frames (B, C, H, W) -> f_A's frames (one-frame clips for a clip-level f_A)."""
-        if self.clip_level:
-            return self._run(frames.unsqueeze(2)).squeeze(2)
-        return self._run(frames)
-
-    def anonymize_unit_clips(self, clips: torch.Tensor) -> torch.Tensor:
-        """[0, 1] clips (N, C, T, H, W) -> f_A's clips (frame by frame for a per-frame f_A)."""
-        if self.clip_level:
-            return self._run(clips)
-        n, c, t, h, w = clips.shape
-        out = self._run(clips.transpose(1, 2).reshape(n * t, c, h, w))
-        return out.reshape(n, t, *out.shape[1:]).transpose(1, 2)
 
 
 # --------------------------------------------------------------------------- ONNX
@@ -288,7 +299,7 @@ class _quiet_exporter:
         return False
 
 
-class OnnxRuntimeAnonymizer:
+class OnnxRuntimeAnonymizer(_AnonymizerRunner):
     """f_A exported to ONNX and run by ONNX Runtime (the ``onnxruntime`` backend).
 
     Args:
@@ -341,19 +352,6 @@ class OnnxRuntimeAnonymizer:
     def _run(self, x: torch.Tensor) -> torch.Tensor:
         return torch.from_numpy(self.run_numpy(x.detach().cpu().float().numpy()))
 
-    def anonymize_unit(self, frames: torch.Tensor) -> torch.Tensor:
-        """[0, 1] frames (B, C, H, W) -> f_A's frames (one-frame clips for a clip-level f_A)."""
-        if self.clip_level:
-            return self._run(frames.unsqueeze(2)).squeeze(2)
-        return self._run(frames)
-
-    def anonymize_unit_clips(self, clips: torch.Tensor) -> torch.Tensor:
-        """[0, 1] clips (N, C, T, H, W) -> f_A's clips (frame by frame for a per-frame f_A)."""
-        if self.clip_level:
-            return self._run(clips)
-        n, c, t, h, w = clips.shape
-        out = self._run(clips.transpose(1, 2).reshape(n * t, c, h, w))
-        return out.reshape(n, t, *out.shape[1:]).transpose(1, 2)
 
 
 def build_anonymizer_runner(anonymizer, backend: str = 'torch',
