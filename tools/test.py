@@ -4,7 +4,6 @@ Same arguments as mmaction2's ``tools/test.py``; run ``python tools/test.py -h``
 """
 import argparse
 import importlib.util
-import os
 import os.path as osp
 import sys
 from typing import Optional, Sequence
@@ -17,13 +16,11 @@ from mmengine.config import DictAction  # noqa: E402
 from spact_mm.apis import build_test_cfg  # noqa: E402
 from spact_mm.apis import test as run_test  # noqa: E402
 from spact_mm.apis.test import TestArgs  # noqa: E402
-from spact_mm.apis.train import CFG_OPTIONS_HELP, LAUNCHERS  # noqa: E402
+from spact_mm.apis.train import CFG_OPTIONS_HELP  # noqa: E402
 
-
-def export_local_rank(args: argparse.Namespace) -> None:
-    """Export ``args.local_rank`` as ``LOCAL_RANK`` unless a launcher already did."""
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
+if osp.dirname(osp.abspath(__file__)) not in sys.path:  # tools/train.py beside it, under runpy too
+    sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from train import add_launcher_args, export_local_rank  # noqa: E402
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> TestArgs:
@@ -59,8 +56,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> TestArgs:
         '--allow-partial-checkpoint', action='store_true',
         help='evaluate even if the checkpoint lacks weights of the model or holds weights '
              'of another shape (default: an error listing them)')
-    parser.add_argument('--launcher', choices=LAUNCHERS, default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_launcher_args(parser)
     args = parser.parse_args(argv)
     export_local_rank(args)
     return TestArgs(**vars(args))
