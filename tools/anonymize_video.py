@@ -26,7 +26,7 @@ from spact_mm.apis.inference import (  # noqa: E402
 )
 
 
-def _common_args(parser: argparse.ArgumentParser) -> None:
+def add_anonymizer_args(parser: argparse.ArgumentParser) -> None:
     """Add the f_A options: ``--anonymizer-config`` (alias ``--config``), ``--checkpoint``,
     ``--device``."""
     # The same name as tools/deploy_anonymizer.py; --config kept as an alias.
@@ -51,7 +51,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument('source', help='a video file, a folder of videos, a camera index '
                         '(e.g. 0) or a stream URL (rtsp://..., http://...)')
-    _common_args(parser)
+    add_anonymizer_args(parser)
     parser.add_argument('--out', required=True,
                         help='output video (for one input video or a live source) or folder; '
                         '"-" for a live source: raw bgr24 frames on stdout')

@@ -14,16 +14,10 @@ if importlib.util.find_spec('spact_mm') is None:  # run from a checkout, not ins
 from spact_mm.apis.inference import init_anonymizer, video_anonymization_grid  # noqa: E402
 from spact_mm.visualization import save_grid  # noqa: E402
 
-
-def _common_args(parser: argparse.ArgumentParser) -> None:
-    """Add the f_A options: ``--anonymizer-config`` (alias ``--config``), ``--checkpoint``,
-    ``--device``."""
-    # The same name as tools/deploy_anonymizer.py; --config kept as an alias.
-    parser.add_argument('--anonymizer-config', '--config', dest='config', required=True,
-                        help='spact_mm config whose model.data_preprocessor holds f_A')
-    parser.add_argument('--checkpoint', default=None,
-                        help='checkpoint holding f_A (e.g. work_dirs/<stage-3 run>/final.pth)')
-    parser.add_argument('--device', default=None, help='default: cuda:0 if available, else cpu')
+_TOOLS = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if _TOOLS not in sys.path:  # tools/anonymize_video.py, whose f_A options this tool shares
+    sys.path.insert(0, _TOOLS)
+from anonymize_video import add_anonymizer_args  # noqa: E402
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -32,7 +26,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         description='Draw raw (top) versus anonymized (bottom) frames of videos as a PNG.',
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument('videos', nargs='+', help='video files (one row pair each)')
-    _common_args(parser)
+    add_anonymizer_args(parser)
     parser.add_argument('--out', required=True, help='output PNG')
     parser.add_argument('--num-frames', type=int, default=6, help='frames per video')
     parser.add_argument('--scale', type=int, default=1, help='integer upscaling of the grid')
