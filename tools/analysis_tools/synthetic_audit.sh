@@ -39,12 +39,12 @@ for seed in ${SEEDS:-0}; do
       esac
       [ -f "$OUT/$m/audit.json" ] && continue
       if [ ! -e "$A" ] && [[ $A == */* ]]; then echo "skip $m: no $A" >&2; continue; fi
-      RAW=(); [ "$m" = raw ] || RAW=(--raw-audit "$OUT/raw/audit.json")
+      EXTRA=(); [ "$m" = raw ] || EXTRA=(--raw-audit "$OUT/raw/audit.json")
       # a trained BDQ checkpoint holds a BDQEncoder, not the protocol's UNet f_A
-      case $m in bdq-*) [ "$m" = bdq-fixed ] || RAW+=(--cfg-options anonymizer._delete_=True \
+      case $m in bdq-*) [ "$m" = bdq-fixed ] || EXTRA+=(--cfg-options anonymizer._delete_=True \
           anonymizer.type=BDQEncoder) ;; esac
       $PY tools/privacy_audit.py "$CFG" --anonymizer "$A" --method "$m" --mode "$MODE" \
-          --seed "$seed" --work-dir "$OUT/$m" --data-root "$DATA" --no-progress "${RAW[@]}"
+          --seed "$seed" --work-dir "$OUT/$m" --data-root "$DATA" --no-progress "${EXTRA[@]}"
     done
   done
 done
