@@ -50,6 +50,7 @@ def sample_frame_pairs(num_clips: int, num_frames: int, mode: str = 'random',
 
 
 _VIEWS = ('frames', 'clips')
+_ANONYMIZER_OBJECTIVES = ('ntxent', 'entropy')
 
 
 def encode(backbone: nn.Module, neck: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -101,6 +102,14 @@ class SSLPrivacyHead(BasePrivacyHead):
         ssl_weight: Initial omega of Eq. 9 (the reversal layer's weight); a
             :class:`MinimaxOptimWrapper` sets its own ``ssl_weight`` every
             iteration.
+        anonymizer_objective: What f_A maximises in minimax step 1 (phase
+            ``'anonymizer'``): ``'ntxent'`` (the paper, Eq. 9: L_B itself) or
+            ``'entropy'`` (ours, the SSL analogue of [41]'s negative-entropy
+            budget loss: the entropy of f_B's distribution over each anchor's
+            candidates, :meth:`NTXentLoss.entropy`, which is largest at chance
+            and, unlike L_B, does not reward making two frames of a clip
+            anti-similar). Step 2 always trains f_B on L_B. Needs an
+            ``NTXentLoss``.
         init_cfg: mmengine init config.
         grad_reverse_weight: Deprecated alias of ``ssl_weight``.
     """
@@ -117,10 +126,15 @@ class SSLPrivacyHead(BasePrivacyHead):
                  views: str = 'frames',
                  clip_len: Optional[int] = None,
                  ssl_weight: float = 1.0,
+                 anonymizer_objective: str = 'ntxent',
                  init_cfg: Optional[dict] = None,
                  grad_reverse_weight: Optional[float] = None) -> None:
         super().__init__(ssl_weight=ssl_weight, init_cfg=init_cfg,
                          grad_reverse_weight=grad_reverse_weight)
+        if anonymizer_objective not in _ANONYMIZER_OBJECTIVES:
+            raise ValueError(f'anonymizer_objective must be one of {_ANONYMIZER_OBJECTIVES}, '
+                             f'got {anonymizer_objective!r}')
+        self.anonymizer_objective = anonymizer_objective
         if views not in _VIEWS:
             raise ValueError(f'views must be one of {_VIEWS}, got {views!r}')
         if views == 'clips' and (clip_len is None or clip_len < 1):
@@ -128,6 +142,9 @@ class SSLPrivacyHead(BasePrivacyHead):
         self.backbone = MODELS.build(backbone)
         self.neck = MODELS.build(neck)
         self.loss_module = MODELS.build(loss) if loss is not None else None
+        if anonymizer_objective == 'entropy' and not hasattr(self.loss_module, 'entropy'):
+            raise ValueError("anonymizer_objective='entropy' needs a loss with an entropy() "
+                             f'method (NTXentLoss), got {type(self.loss_module).__name__}')
         self.frame_sampler = dict(mode='random', distance=None)
         self.frame_sampler.update(frame_sampler)
         self.views = views
@@ -206,9 +223,16 @@ class SSLPrivacyHead(BasePrivacyHead):
         return aux_inputs[:, 0], aux_inputs[:, 1]
 
     def ssl_loss(self, v1: torch.Tensor, v2: torch.Tensor) -> torch.Tensor:
-        """L_B of Eq. 5 (NT-Xent) on two batches of positive views."""
+        """L_B of Eq. 5 (NT-Xent) on two batches of positive views.
+
+        In step 1 with ``anonymizer_objective='entropy'``, the contrastive
+        entropy (:meth:`NTXentLoss.entropy`) instead: through the reversal
+        layer f_A then maximises it.
+        """
         n = v1.shape[0]
         z = self.project(self.grad_reverse(torch.cat([v1, v2], dim=0)))
+        if self.anonymizer_objective == 'entropy' and self.maximised:
+            return self.loss_module.entropy(z[:n], z[n:])
         return self.loss_module(z[:n], z[n:])
 
     def loss(self,

@@ -98,10 +98,16 @@ class NTXentLoss(nn.Module):
         if z1.shape != z2.shape or z1.dim() != 2:
             raise ValueError(f'z1 and z2 must both be (N, D), got {tuple(z1.shape)} '
                              f'and {tuple(z2.shape)}')
-        n = z1.shape[0]
         if (self.gather_distributed and dist.is_available() and dist.is_initialized()
                 and dist.get_world_size() > 1):
             return self._forward_gathered(z1, z2)
+        logits, targets = self._local_logits(z1, z2)
+        return self.loss_weight * F.cross_entropy(logits, targets)
+
+    def _local_logits(self, z1: torch.Tensor,
+                      z2: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """The 2N x 2N similarity logits (diagonal at -inf) and each anchor's positive."""
+        n = z1.shape[0]
         if n < 2:
             raise ValueError('NT-Xent needs at least 2 pairs in the batch (negatives)')
         z = torch.cat([z1, z2], dim=0)
@@ -111,8 +117,29 @@ class NTXentLoss(nn.Module):
         self_mask = torch.eye(2 * n, dtype=torch.bool, device=z.device)
         logits = logits.masked_fill(self_mask, float('-inf'))
         idx = torch.arange(n, device=z.device)
-        targets = torch.cat([idx + n, idx])
-        return self.loss_weight * F.cross_entropy(logits, targets)
+        return logits, torch.cat([idx + n, idx])
+
+    def entropy(self, z1: torch.Tensor, z2: torch.Tensor) -> torch.Tensor:
+        """Mean entropy of the anchors' distributions over their 2N - 1 candidates.
+
+        For anchor ``a`` the candidates ``c != a`` get the probabilities
+        ``p_a(c) = h(Z_a, Z_c) / sum_{c' != a} h(Z_a, Z_c')`` of Eq. 5's
+        denominator; this returns ``loss_weight * mean_a -sum_c p_a(c) log p_a(c)``.
+        It is at most ``log(2N - 1)``, reached when f_B cannot tell an anchor's
+        positive from its negatives. Unlike NT-Xent itself, which keeps growing
+        past that level when the positive becomes *less* similar than the
+        negatives, the entropy is not raised by making two frames of one clip
+        anti-similar (the SSL analogue of the negative-entropy budget loss of
+        [41]). Local batch only (no cross-rank negatives).
+        """
+        if z1.shape != z2.shape or z1.dim() != 2:
+            raise ValueError(f'z1 and z2 must both be (N, D), got {tuple(z1.shape)} '
+                             f'and {tuple(z2.shape)}')
+        logits, _ = self._local_logits(z1, z2)
+        log_p = F.log_softmax(logits, dim=1)
+        # 0 * log 0 on the diagonal is 0; masked_fill avoids 0 * -inf = nan
+        plogp = (log_p.exp() * log_p).masked_fill(torch.isinf(logits), 0.0)
+        return self.loss_weight * -plogp.sum(dim=1).mean()
 
     def _forward_gathered(self, z1: torch.Tensor, z2: torch.Tensor) -> torch.Tensor:
         """Eq. 5 for the local anchors against the candidates of all ranks."""
