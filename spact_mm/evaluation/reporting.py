@@ -228,6 +228,26 @@ def format_attacker_table(audits: Sequence[dict], protocol: str) -> str:
     return '\n'.join(lines) + '\n'
 
 
+def mean_over_seeds(results: Sequence[dict]) -> List[dict]:
+    """One result per (protocol, method): the mean of each metric over its seeds.
+
+    A method with several seeds is labelled ``'method (k seeds)'``, so that a
+    trade-off plot shows one point per method, not one per seed. Metrics that
+    some seeds lack are averaged over the seeds that have them.
+    """
+    groups: Dict[tuple, List[dict]] = {}
+    for r in results:
+        groups.setdefault((r['protocol'], r['method']), []).append(r)
+    out = []
+    for (_, method), group in groups.items():
+        keys = {k for r in group for k in r['metrics']}
+        metrics = {k: float(np.mean([r['metrics'][k] for r in group if k in r['metrics']]))
+                   for k in sorted(keys)}
+        label = method if len(group) == 1 else f'{method} ({len(group)} seeds)'
+        out.append(dict(group[0], method=label, metrics=metrics))
+    return out
+
+
 def audit_as_results(audit: dict, group: str) -> dict:
     """An audit in the shape :func:`plot_tradeoff` reads: worst-case cMAP vs action top-1."""
     metrics = dict(privacy_cmap=audit['worst_case'][group]['cmap'])

@@ -327,3 +327,15 @@ def test_tables_order_protocols_as_the_paper():
 
     assert ordered_protocols(['novel', 'zz-other', 'cross-dataset', 'same-dataset', 'novel']) == [
         'same-dataset', 'cross-dataset', 'novel', 'zz-other']
+
+
+def test_trade_off_points_are_one_per_method_mean_over_seeds():
+    from spact_mm.evaluation.reporting import audit_as_results, mean_over_seeds
+
+    audits = [_fake_audit('raw', 0, 90., 80., 70.),
+              _fake_audit('spact', 0, 60., 40., 68.), _fake_audit('spact', 1, 66., 48., 66.)]
+    pts = {r['method']: r['metrics'] for r in mean_over_seeds(
+        [audit_as_results(a, 'scene') for a in audits])}
+    assert set(pts) == {'raw', 'spact (2 seeds)'}
+    assert pts['spact (2 seeds)'] == pytest.approx(dict(privacy_cmap=44., action_top1=67.))
+    assert pts['raw'] == pytest.approx(dict(privacy_cmap=80., action_top1=70.))

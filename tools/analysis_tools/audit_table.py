@@ -19,6 +19,7 @@ from spact_mm.evaluation.reporting import (  # noqa: E402
     audit_as_results,
     format_attacker_table,
     format_audit_table,
+    mean_over_seeds,
     ordered_protocols,
     plot_tradeoff,
 )
@@ -55,8 +56,8 @@ def main() -> None:
                        if a['protocol'] == p and group in a['worst_case']]
                 if sel:
                     out = osp.join(args.plot_dir, f'audit_tradeoff_{p}_{group}.png')
-                    plot_tradeoff(sel, out, title=f'{p}: worst-case {group} cMAP vs fresh '
-                                  'action top-1')
+                    plot_tradeoff(mean_over_seeds(sel), out,  # one point per method
+                                  title=f'{p}: worst-case {group} cMAP vs fresh action top-1')
                     print(f'-> {out}')
 
 
