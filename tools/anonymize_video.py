@@ -74,6 +74,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('--compile', action='store_true',
                         help='torch backend: torch.compile f_A (about ONNX Runtime\'s speed on '
                         'CPUs after a compile of 10-30 s; needs a C++ compiler)')
+    parser.add_argument('--tile', type=int, default=None,
+                        help='run a UNet f_A on spatial tiles of this core side (pixels; same '
+                        'output, bounded memory); 0: whole frames; default: 640 for frames '
+                        'above 1280x720 at f_A\'s size')
     parser.add_argument('--side-by-side', action='store_true',
                         help='write raw | anonymized side by side')
     parser.add_argument('--no-progress', action='store_true', help='no progress bar')
@@ -98,7 +102,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     anonymizer = init_anonymizer(args.config, args.checkpoint, args.device)
     try:
         runner = build_anonymizer_runner(anonymizer, args.backend, args.onnx, args.threads,
-                              compile=args.compile)
+                              compile=args.compile, tile=args.tile)
     except (ImportError, FileNotFoundError, ValueError, RuntimeError) as e:
         print(f'error: backend {args.backend}: {e}', file=sys.stderr)
         return 1

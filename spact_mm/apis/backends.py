@@ -14,6 +14,9 @@ that :func:`~spact_mm.apis.inference.init_anonymizer` builds:
 fused (mmcv's ``fuse_conv_bn``), in channels-last memory format and under
 ``torch.inference_mode``. :class:`OnnxRuntimeAnonymizer` runs an ONNX export of
 f_A (:func:`export_onnx`, dynamic batch, time and spatial sizes) in ONNX Runtime.
+Both run large frames of a UNet f_A in overlapping spatial tiles
+(:func:`run_tiled`, margin :func:`receptive_margin`): the output is the
+whole frame's, and f_A's activations hold one tile at a time.
 
 ``onnx``, ``onnxscript`` and ``onnxruntime`` are optional (``pip install
 spact_mm[deploy]``, pinned in ``requirements/deploy.txt``); they are imported
@@ -26,7 +29,7 @@ import os.path as osp
 import sys
 import warnings
 from pathlib import Path
-from typing import Dict, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -100,27 +103,148 @@ def fixed_range_for_streaming(module: nn.Module) -> nn.Module:
     return module
 
 
+# --------------------------------------------------------------------------- tiling
+#: Core side (pixels) of the tiles chosen automatically (``tile=None``).
+AUTO_TILE = 640
+#: Frames with more pixels than this (at f_A's size) are tiled automatically.
+AUTO_TILE_PIXELS = 1280 * 720
+
+
+def receptive_margin(module: nn.Module) -> Optional[int]:
+    """How far (pixels) f_A's output at a pixel reaches into its input, or ``None`` if unknown.
+
+    For :class:`~spact_mm.models.anonymizers.unet.UNetAnonymizer` (and its
+    subclasses) with ``S`` stages, in full-resolution pixels: each 3x3 conv at
+    level ``l`` (resolution ``1/2^l``) widens a pixel's support by ``2^l`` on
+    each side; a 2x2 max-pool adds nothing beyond the pooled pixels' own
+    footprint; a 2x bilinear upsample (``align_corners=False``) from level ``l``
+    reads one more level-``l`` pixel, ``2^l``. Two convs per encoder level
+    (``l = 0..S-1``), one upsample and two convs per decoder level give
+
+        ``r = 2 (2^S - 1) + (2^S - 2) + 2 (2^(S-1) - 1) = 2^(S+2) - 6``
+
+    (2, 10, 26, 58, 122 for S = 1..5; the 1x1 output conv and the sigmoid add
+    nothing). An output pixel at least ``r`` from a tile's border is the one of
+    the whole frame. Clip-level f_A built on it (``MotionUNetAnonymizer``) add
+    only a pointwise frame difference. Other f_A return ``None`` (not tiled).
+    """
+    from spact_mm.models.anonymizers.unet import UNetAnonymizer
+
+    if isinstance(module, UNetAnonymizer):
+        return 2**(module.num_stages + 2) - 6
+    return None
+
+
+def tile_windows(length: int, tile: int, margin: int,
+                 divisor: int = 1) -> List[Tuple[int, int, int, int]]:
+    """Overlapping windows covering ``length`` pixels along one axis, for tiled f_A.
+
+    The axis is cut into ``n = ceil(length / tile)`` cores of equal size ``T``
+    (rounded up to ``divisor``); each core is read with ``margin`` pixels of
+    context (rounded up to ``divisor``) on both sides, in windows of one size
+    ``W = min(length, T + 2 margin)``, shifted inwards at the borders (where
+    the frame's own border is the context). Window starts are multiples of
+    ``divisor``, so f_A's pooling grid is the whole frame's.
+
+    Returns:
+        ``(window_start, window_end, core_start, core_end)`` per window; the
+        cores partition ``[0, length)``.
+    """
+    if tile < 1 or margin < 0 or divisor < 1:
+        raise ValueError(f'need tile >= 1, margin >= 0, divisor >= 1; got {tile}, {margin}, '
+                         f'{divisor}')
+    if length % divisor:
+        raise ValueError(f'length {length} is not a multiple of the size divisor {divisor}')
+    def round_up(v: int, m: int) -> int:
+        return -(-v // m) * m
+
+    n = -(-length // tile)
+    core = round_up(-(-length // n), divisor)
+    margin = round_up(margin, divisor)
+    size = min(length, core + 2 * margin)
+    out = []
+    for a in range(0, length, core):
+        b = min(length, a + core)
+        s = min(max(a - margin, 0), length - size)
+        out.append((s, s + size, a, b))
+    return out
+
+
+def run_tiled(fn, x: torch.Tensor, tile: int, margin: int, divisor: int = 1) -> torch.Tensor:
+    """``fn(x)`` computed window by window over the last two (spatial) axes of ``x``.
+
+    Windows and cores come from :func:`tile_windows` on each axis; the output
+    of every window is cropped to its core. With ``margin`` at least f_A's
+    :func:`receptive_margin`, every output pixel equals the untiled one (up to
+    float rounding), while f_A's activations hold one window at a time
+    (hand-written: no library here tiles an arbitrary module).
+
+    Args:
+        fn: f_A on a tensor (..., H', W') -> (..., H', W') (other axes may change size).
+        x: Input (..., H, W), H and W multiples of ``divisor``.
+        tile, margin, divisor: Of :func:`tile_windows`.
+    """
+    h, w = x.shape[-2:]
+    rows, cols = tile_windows(h, tile, margin, divisor), tile_windows(w, tile, margin, divisor)
+    out = None
+    for ys, ye, ya, yb in rows:
+        for xs, xe, xa, xb in cols:
+            y = fn(x[..., ys:ye, xs:xe])
+            if out is None:
+                out = y.new_empty((*y.shape[:-2], h, w))
+            out[..., ya:yb, xa:xb] = y[..., ya - ys:yb - ys, xa - xs:xb - xs]
+    return out
+
+
 class _AnonymizerRunner:
     """What both backends share: frames and clips through ``_run``, per-frame or
-    clip-level (``clip_level``) alike."""
+    clip-level (``clip_level``) alike, tiled over space where the frame is large
+    (``tile``, :meth:`tile_for`)."""
 
     clip_level: bool = False
+    #: ``None``: tile frames above :data:`AUTO_TILE_PIXELS` with :data:`AUTO_TILE`
+    #: (when f_A's margin is known); 0: never; N: tiles of core side N.
+    tile: Optional[int] = None
+    tile_margin: Optional[int] = None
+    size_divisor: int = 1
 
     def _run(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
+    def _init_tiling(self, tile: Optional[int], margin: Optional[int]) -> None:
+        if tile is not None and tile < 0:
+            raise ValueError(f'tile must be >= 0 (0: no tiling), got {tile}')
+        if tile and margin is None:
+            raise ValueError('tiled f_A needs its receptive margin, which is known only for '
+                             'UNet f_A (receptive_margin); use tile=0')
+        self.tile, self.tile_margin = tile, margin
+
+    def tile_for(self, size: Tuple[int, int]) -> Optional[int]:
+        """The tile side used on frames of ``size`` (H, W), or ``None`` (whole frames)."""
+        if self.tile_margin is None or self.tile == 0:
+            return None
+        if self.tile is None:
+            return AUTO_TILE if size[0] * size[1] > AUTO_TILE_PIXELS else None
+        return self.tile if max(size) > self.tile else None
+
+    def _run_tiled(self, x: torch.Tensor) -> torch.Tensor:
+        tile = self.tile_for(tuple(x.shape[-2:]))
+        if tile is None:
+            return self._run(x)
+        return run_tiled(self._run, x, tile, self.tile_margin, self.size_divisor)
+
     def anonymize_unit(self, frames: torch.Tensor) -> torch.Tensor:
         """[0, 1] frames (B, C, H, W) -> f_A's frames (one-frame clips for a clip-level f_A)."""
         if self.clip_level:
-            return self._run(frames.unsqueeze(2)).squeeze(2)
-        return self._run(frames)
+            return self._run_tiled(frames.unsqueeze(2)).squeeze(2)
+        return self._run_tiled(frames)
 
     def anonymize_unit_clips(self, clips: torch.Tensor) -> torch.Tensor:
         """[0, 1] clips (N, C, T, H, W) -> f_A's clips (frame by frame for a per-frame f_A)."""
         if self.clip_level:
-            return self._run(clips)
+            return self._run_tiled(clips)
         n, c, t, h, w = clips.shape
-        out = self._run(clips.transpose(1, 2).reshape(n * t, c, h, w))
+        out = self._run_tiled(clips.transpose(1, 2).reshape(n * t, c, h, w))
         return out.reshape(n, t, *out.shape[1:]).transpose(1, 2)
 
 
@@ -147,13 +271,18 @@ class TorchAnonymizer(_AnonymizerRunner):
             10-30 s per input size at the first call (it needs a C++ compiler).
             A per-frame batch smaller than the first one is padded to it (and
             cropped back), so the last chunk of a video does not recompile.
+        tile: Spatial tiles for large frames (bounded memory, same output;
+            :func:`run_tiled`): ``None`` automatic (frames above
+            :data:`AUTO_TILE_PIXELS`, tiles of :data:`AUTO_TILE`), 0 never,
+            N tiles of core side N pixels. Only for f_A with a known
+            :func:`receptive_margin` (UNet f_A); others run whole frames.
     """
 
     backend = 'torch'
 
     def __init__(self, anonymizer, fuse: bool = True, channels_last: bool = True,
                  num_threads: Optional[int] = None, streaming: bool = True,
-                 compile: bool = False) -> None:
+                 compile: bool = False, tile: Optional[int] = None) -> None:
         from mmcv.cnn import fuse_conv_bn
 
         module = copy.deepcopy(anonymizer_module(anonymizer)).eval()
@@ -175,6 +304,7 @@ class TorchAnonymizer(_AnonymizerRunner):
         self.compiled = (torch.compile(module, dynamic=False, options={'freezing': True})
                          if compile else None)
         self._batch: Dict[tuple, int] = {}  # per-frame input size -> compiled batch size
+        self._init_tiling(tile, receptive_margin(module))
 
     def _run(self, x: torch.Tensor) -> torch.Tensor:
         x = x.to(self.device)
@@ -272,6 +402,7 @@ def export_onnx(anonymizer, out: Optional[str] = None, sample_size: Tuple[int, i
              'anonymizer': name,
              'trained_size': str(getattr(anonymizer, 'trained_size', None) or ''),
              'first_frame': str(getattr(module, 'first_frame', '')),
+             'receptive_margin': str(receptive_margin(module) or ''),
              'normalize': ','.join(sorted({str(m.normalize) for m in module.modules()
                                            if hasattr(m, 'normalize')}))}
     props.update(metadata or {})
@@ -307,12 +438,16 @@ class OnnxRuntimeAnonymizer(_AnonymizerRunner):
         num_threads: ONNX Runtime's intra-op threads (``None``: its default, all cores).
         trained_size: Short side f_A was trained at (default: the model's
             ``spact_mm.trained_size`` metadata, if any).
+        tile: As for :class:`TorchAnonymizer` (f_A's margin from the model's
+            ``spact_mm.receptive_margin`` metadata, else ``margin``).
+        margin: f_A's :func:`receptive_margin`, for models exported without it.
     """
 
     backend = 'onnxruntime'
 
     def __init__(self, model: Union[str, bytes], num_threads: Optional[int] = None,
-                 trained_size: Optional[int] = None) -> None:
+                 trained_size: Optional[int] = None, tile: Optional[int] = None,
+                 margin: Optional[int] = None) -> None:
         if isinstance(model, (str, os.PathLike)) and not osp.isfile(model):
             raise FileNotFoundError(f'ONNX model not found: {model}')
         try:
@@ -344,6 +479,8 @@ class OnnxRuntimeAnonymizer(_AnonymizerRunner):
         self.device = torch.device('cpu')
         self.trained_size = trained_size or (int(meta['trained_size'])
                                              if meta.get('trained_size') else None)
+        self._init_tiling(tile, int(meta['receptive_margin']) if meta.get('receptive_margin')
+                          else margin)
 
     def run_numpy(self, x: np.ndarray) -> np.ndarray:
         """Run the session on a float32 array in f_A's input layout."""
@@ -358,7 +495,7 @@ def build_anonymizer_runner(anonymizer, backend: str = 'torch',
                             onnx_model: Optional[str] = None,
                             num_threads: Optional[int] = None, fuse: bool = True,
                             channels_last: bool = True, streaming: bool = True,
-                            compile: bool = False):
+                            compile: bool = False, tile: Optional[int] = None):
     """A runner for ``backend`` from the f_A that ``init_anonymizer`` built.
 
     Args:
@@ -369,6 +506,7 @@ def build_anonymizer_runner(anonymizer, backend: str = 'torch',
             default for ``onnxruntime``: export ``anonymizer`` in memory.
         num_threads: CPU threads of the backend (``None``: its default).
         fuse, channels_last, compile: Of :class:`TorchAnonymizer`.
+        tile: Spatial tiling of large frames, both backends (see :class:`TorchAnonymizer`).
         streaming: Fix quantizer ranges (:func:`fixed_range_for_streaming`) of a
             model built or exported here.
 
@@ -381,13 +519,16 @@ def build_anonymizer_runner(anonymizer, backend: str = 'torch',
         if anonymizer is None:
             raise ValueError('the torch backend needs f_A from a config (init_anonymizer)')
         return TorchAnonymizer(anonymizer, fuse=fuse, channels_last=channels_last,
-                               num_threads=num_threads, streaming=streaming, compile=compile)
+                               num_threads=num_threads, streaming=streaming, compile=compile,
+                               tile=tile)
     trained = getattr(anonymizer, 'trained_size', None)
     if onnx_model is None:
         if anonymizer is None:
             raise ValueError('the onnxruntime backend needs an ONNX model or f_A to export')
         onnx_model = export_onnx(anonymizer, streaming=streaming)
-    return OnnxRuntimeAnonymizer(onnx_model, num_threads=num_threads, trained_size=trained)
+    margin = receptive_margin(anonymizer_module(anonymizer)) if anonymizer is not None else None
+    return OnnxRuntimeAnonymizer(onnx_model, num_threads=num_threads, trained_size=trained,
+                                 tile=tile, margin=margin)
 
 
 def check_onnx(anonymizer, model: Union[str, bytes],
