@@ -78,7 +78,7 @@ def test_augmentation_rejects_bad_parameters(bad):
 
 # --------------------------------------------------------- TemporalConsistencyLoss
 def reference_tc(anon: np.ndarray, raw: np.ndarray, weight: float, margin: float,
-                 power: int, symmetric: bool = False) -> float:
+                 power: int, symmetric: bool = False, saturation=None) -> float:
     """L_TC straight from its equation, with explicit loops in float64."""
     n, c, t, h, w = anon.shape
     total = 0.0
@@ -89,22 +89,40 @@ def reference_tc(anon: np.ndarray, raw: np.ndarray, weight: float, margin: float
                     for x in range(w):
                         da = abs(anon[i, ch, k + 1, y, x] - anon[i, ch, k, y, x])
                         dx = abs(raw[i, ch, k + 1, y, x] - raw[i, ch, k, y, x])
+                        if saturation is not None:
+                            da, dx = min(da / saturation, 1.0), min(dx / saturation, 1.0)
                         total += max(0.0, da - dx - margin) ** power
                         if symmetric:
                             total += max(0.0, dx - da - margin) ** power
     return weight * total / (n * (t - 1) * c * h * w)
 
 
-@pytest.mark.parametrize('margin,power,symmetric', [(0.0, 1, False), (0.05, 2, False),
-                                                    (0.02, 1, True)])
-def test_temporal_consistency_matches_float64_reference(margin, power, symmetric):
+@pytest.mark.parametrize('margin,power,symmetric,saturation', [
+    (0.0, 1, False, None), (0.05, 2, False, None), (0.02, 1, True, None), (0.0, 1, True, 0.3),
+    (0.01, 2, False, 0.5)])
+def test_temporal_consistency_matches_float64_reference(margin, power, symmetric, saturation):
     g = torch.Generator().manual_seed(0)
     raw = torch.rand(2, 3, 4, 5, 6, generator=g, dtype=torch.float64)
     anon = torch.rand(2, 3, 4, 5, 6, generator=g, dtype=torch.float64)
     loss = TemporalConsistencyLoss(loss_weight=3.0, margin=margin, power=power,
-                                   symmetric=symmetric)(anon, raw)
+                                   symmetric=symmetric, saturation=saturation)(anon, raw)
     assert loss.item() == pytest.approx(reference_tc(anon.numpy(), raw.numpy(), 3.0, margin,
-                                                     power, symmetric), rel=1e-10)
+                                                     power, symmetric, saturation), rel=1e-10)
+
+
+def test_saturated_temporal_consistency_frees_the_contrast_of_moving_parts():
+    """Halving the contrast of a strongly moving part costs the plain two-sided
+    penalty, not the saturated one; removing the motion costs both."""
+    raw = torch.zeros(1, 1, 4, 4, 4)
+    raw[..., 1::2, :2, :2] = 0.8  # a part blinking at 0.8
+    dimmer = raw * 0.5  # the same motion at half the contrast (0.4 > k)
+    still = torch.zeros_like(raw)
+    plain = TemporalConsistencyLoss(symmetric=True)
+    sat = TemporalConsistencyLoss(symmetric=True, saturation=0.2)
+    assert plain(dimmer, raw).item() > 0 and sat(dimmer, raw).item() == 0
+    assert sat(still, raw).item() > 0
+    with pytest.raises(ValueError, match='saturation'):
+        TemporalConsistencyLoss(saturation=0.0)
 
 
 def test_symmetric_temporal_consistency_penalises_a_still_output():

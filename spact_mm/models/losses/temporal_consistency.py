@@ -1,4 +1,6 @@
 """Temporal consistency of f_A: no motion that the input does not have (issue 12, remedy a)."""
+from typing import Optional
+
 import torch
 import torch.nn as nn
 
@@ -32,20 +34,32 @@ class TemporalConsistencyLoss(nn.Module):
     (Eq. 9 becomes ``L_T - w L_B + L_TC``); in step 2 f_A is frozen and the
     term carries no gradient. Hand-written: no library has this constraint.
 
+    With ``saturation=k``, both frame differences first pass through
+    ``s(d) = min(d / k, 1)``, so the penalty compares *where* there is motion,
+    not how strong it is: the two-sided term pins ``|A_{t+1} - A_t|`` to the
+    input's pixel by pixel, and the amplitude of a moving part's difference is
+    its contrast with the background, i.e. its appearance (skin, clothing).
+    Above ``k`` f_A may change that contrast freely.
+
     Args:
         loss_weight: lambda.
         margin: m, in pixel units ([0, 1] range).
         power: p, 1 (hinge) or 2 (squared hinge).
         symmetric: Also penalise frame differences smaller than the input's.
+        saturation: k > 0 in pixel units, or ``None`` (no saturation, the
+            plain differences).
     """
 
     def __init__(self, loss_weight: float = 10.0, margin: float = 0.0, power: int = 1,
-                 symmetric: bool = False) -> None:
+                 symmetric: bool = False, saturation: Optional[float] = None) -> None:
         super().__init__()
         if loss_weight < 0 or margin < 0:
             raise ValueError(f'loss_weight and margin must be >= 0, got {loss_weight}, {margin}')
         if power not in (1, 2):
             raise ValueError(f'power must be 1 or 2, got {power}')
+        if saturation is not None and saturation <= 0:
+            raise ValueError(f'saturation must be > 0 or None, got {saturation}')
+        self.saturation = None if saturation is None else float(saturation)
         self.loss_weight = float(loss_weight)
         self.margin = float(margin)
         self.power = int(power)
@@ -65,6 +79,9 @@ class TemporalConsistencyLoss(nn.Module):
                              f'{anonymized.shape[-3]}')
         d_anon = anonymized.diff(dim=-3).abs()
         d_raw = raw.detach().diff(dim=-3).abs()
+        if self.saturation is not None:
+            d_anon = (d_anon / self.saturation).clamp(max=1.0)
+            d_raw = (d_raw / self.saturation).clamp(max=1.0)
         penalty = (d_anon - d_raw - self.margin).clamp(min=0).pow(self.power)
         if self.symmetric:
             penalty = penalty + (d_raw - d_anon - self.margin).clamp(min=0).pow(self.power)
