@@ -220,42 +220,30 @@ class MMDetPersonDetector:
         return inst.bboxes[keep].cpu().tolist()
 
 
-@MODELS.register_module()
-class PersonObfuscationAnonymizer(nn.Module):
-    """Obf-Blackening / Obf-StrongBlur / Obf-WeakBlur (Sec. 5.2).
+class CachedBoxDetector:
+    """A box detector (a registered callable: (H, W, 3) uint8 RGB frame -> boxes) behind an
+    LRU cache of its boxes, shared by the person and the face obfuscation f_A.
 
-    Detects persons in every frame and blackens or blurs their boxes (see
-    :func:`obfuscate_boxes`). Runs on the CPU in numpy; not differentiable.
+    Boxes are keyed by a hash of the frame's bytes (least recently used dropped
+    first). Training a fresh model on obfuscated data sees the same decoded
+    frames epoch after epoch, and the detectors are deterministic, so the cache
+    changes no output, only the time. A small LRU map written here:
+    ``functools.lru_cache`` cannot key on arrays.
 
     Args:
-        mode: ``'blacken'``, ``'strong_blur'`` or ``'weak_blur'``.
-        detector: Config of the person detector (a registered callable mapping
-            an (H, W, 3) uint8 RGB frame to boxes), :class:`HOGPersonDetector`
-            by default, or the detector object itself.
-        cache_size: Number of frames whose boxes are remembered (keyed by a
-            hash of the frame's bytes; least recently used dropped first).
-            Training a fresh model on obfuscated data sees the same decoded
-            frames epoch after epoch, and the detector is deterministic, so
-            the cache changes no output, only the time (HOG on a 32x32 frame
-            upscaled to 256 px takes ~20 ms). 0 disables it. A small LRU map
-            written here: ``functools.lru_cache`` cannot key on arrays.
+        detector: Config of the detector, or the detector object itself.
+        cache_size: Number of frames whose boxes are remembered; 0 disables it.
     """
 
-    def __init__(self, mode: str = 'blacken',
-                 detector: Union[dict, object] = dict(type='HOGPersonDetector'),
-                 cache_size: int = 200_000) -> None:
-        super().__init__()
-        if mode not in OBFUSCATION_MODES:
-            raise ValueError(f'mode must be one of {list(OBFUSCATION_MODES)}, got {mode!r}')
+    def __init__(self, detector: Union[dict, object], cache_size: int = 200_000) -> None:
         if cache_size < 0:
             raise ValueError(f'cache_size must be >= 0, got {cache_size}')
-        self.mode = mode
         self.detector = MODELS.build(detector) if isinstance(detector, dict) else detector
         self.cache_size = int(cache_size)
         self._boxes: OrderedDict[bytes, List[List[float]]] = OrderedDict()
         self.cache_hits = 0
 
-    def detect(self, frame: np.ndarray) -> List[List[float]]:
+    def __call__(self, frame: np.ndarray) -> List[List[float]]:
         """The detector's boxes for one uint8 RGB frame, through the cache."""
         if self.cache_size == 0:
             return self.detector(frame)
@@ -271,6 +259,57 @@ class PersonObfuscationAnonymizer(nn.Module):
         if len(self._boxes) > self.cache_size:
             self._boxes.popitem(last=False)
         return boxes
+
+
+@MODELS.register_module()
+class PersonObfuscationAnonymizer(nn.Module):
+    """Obf-Blackening / Obf-StrongBlur / Obf-WeakBlur (Sec. 5.2).
+
+    Detects persons in every frame and blackens or blurs their boxes (see
+    :func:`obfuscate_boxes`). Runs on the CPU in numpy; not differentiable.
+
+    Args:
+        mode: ``'blacken'``, ``'strong_blur'`` or ``'weak_blur'``.
+        detector: Config of the person detector (a registered callable mapping
+            an (H, W, 3) uint8 RGB frame to boxes), :class:`HOGPersonDetector`
+            by default, or the detector object itself.
+        cache_size: Number of frames whose boxes are remembered (see
+            :class:`CachedBoxDetector`; HOG on a 32x32 frame upscaled to 256 px
+            takes ~20 ms). 0 disables it.
+    """
+
+    def __init__(self, mode: str = 'blacken',
+                 detector: Union[dict, object] = dict(type='HOGPersonDetector'),
+                 cache_size: int = 200_000) -> None:
+        super().__init__()
+        if mode not in OBFUSCATION_MODES:
+            raise ValueError(f'mode must be one of {list(OBFUSCATION_MODES)}, got {mode!r}')
+        self.mode = mode
+        self._cached = CachedBoxDetector(detector, cache_size)
+
+    @property
+    def detector(self):
+        """The wrapped detector."""
+        return self._cached.detector
+
+    @property
+    def cache_size(self) -> int:
+        """Frames whose boxes are remembered."""
+        return self._cached.cache_size
+
+    @property
+    def cache_hits(self) -> int:
+        """Detections answered from the cache."""
+        return self._cached.cache_hits
+
+    @property
+    def _boxes(self) -> 'OrderedDict[bytes, List[List[float]]]':
+        """The cached boxes (the attribute's name before :class:`CachedBoxDetector`)."""
+        return self._cached._boxes
+
+    def detect(self, frame: np.ndarray) -> List[List[float]]:
+        """The detector's boxes for one uint8 RGB frame, through the cache."""
+        return self._cached(frame)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(B, C, H, W) in [0, 1] -> same shape, persons obfuscated frame by frame."""
