@@ -9,3 +9,4 @@ from .privacy_datasets import MultiLabelSubsetDataset, PrivacyVideoDataset  # no
 from .transforms import ClipToImage, ObfuscatePersons, PackActionPrivacyInputs  # noqa: F401
 from .ucf101 import UCF101Dataset  # noqa: F401
 from .vispr import PA_HMDB_VISPR_GROUPS, VISPR1_ATTRIBUTES, VISPR2_ATTRIBUTES, VISPRDataset  # noqa: F401
+from .vp_privacy_labels import RestrictedNumpyUnpickler, load_vp_privacy_labels  # noqa: F401

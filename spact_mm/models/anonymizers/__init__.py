@@ -14,6 +14,7 @@ from .baselines import (
 from .bdq import BDQEncoder, LearnableQuantizer, gaussian_kernel1d
 from .clip_utils import anonymize_clips, anonymize_images, frame_difference, is_clip_level
 from .face import FACE_BASELINES, FaceAnonymizer, FaceModifier, FaceObfuscationAnonymizer, HaarFaceDetector, MMDetFaceDetector, build_face_baseline  # noqa: F401,E501
+from .stprivacy import STPrivacyAnonymizer, TubeletSparsifier  # noqa: F401
 from .unet import MotionUNetAnonymizer, UNetAnonymizer
 
 __all__ = [

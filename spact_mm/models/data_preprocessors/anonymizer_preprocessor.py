@@ -209,6 +209,10 @@ class AnonymizerDataPreprocessor(BaseDataPreprocessor):
                             f'{type(data).__name__} (multi-view tuples are not supported)')
         raw = data['inputs']
         data['inputs'] = self.anonymize(raw)
+        pop_losses = getattr(self.anonymizer, 'pop_auxiliary_losses', None)
+        losses = pop_losses() if training and self.enabled and pop_losses is not None else None
+        if losses:  # f_A's own loss terms (STPrivacy's loss_keep); SPActRecognizer adds them
+            data['anonymizer_losses'] = losses
         if self.return_raw:
             data['raw_inputs'] = raw
         if aux is not None:

@@ -115,6 +115,6 @@ class MinimaxAnonymizerDataPreprocessor(AnonymizerDataPreprocessor):
             data['aux_inputs'] = self.from_unit(self.anonymize_unit(views), 2)
         if self.temporal_consistency is not None and self.enabled:
             anonymized = self.to_unit(data['inputs'], 3)
-            data['anonymizer_losses'] = dict(
-                loss_tc=self.temporal_consistency(anonymized, raw_unit))
+            data.setdefault('anonymizer_losses', {})['loss_tc'] = self.temporal_consistency(
+                anonymized, raw_unit)
         return data

@@ -1,0 +1,243 @@
+"""STPrivacy f_A (Li et al., ICCV 2023): tubelet round trip, per-frame top-k, the masked
+attention against a float64 reference written from its equation, the gradient blocking of
+dropped tokens, the keep-ratio loss reaching the recognizer, and the configs."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+
+from spact_mm.models.anonymizers import STPrivacyAnonymizer, TubeletSparsifier, anonymize_clips
+from spact_mm.models.anonymizers.stprivacy import PolicyAttention, PolicyBlock, policy_softmax
+from spact_mm.registry import MODELS
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIGS = ROOT / 'configs/stprivacy'
+PAPER_CFGS = sorted(CONFIGS.glob('*ucf101-16x112x112.py'))
+DEMO_CFGS = sorted(CONFIGS.glob('*synthetic-a*.py'))
+
+# tubelets 2x4x4 of 3 channels: 96 pixels per tubelet <= 96 channels: exactly invertible
+SMALL = dict(num_frames=4, img_size=16, tubelet_size=(2, 4, 4), embed_dims=96, num_layers=2,
+             num_heads=4, mlp_ratio=1., sparsify_at=1)
+
+
+def small(**kwargs) -> STPrivacyAnonymizer:
+    torch.manual_seed(0)
+    return STPrivacyAnonymizer(**{**SMALL, **kwargs})
+
+
+def test_tokenizer_and_head_round_trip_exactly():
+    """Identity init: head = pseudo-inverse of the embedding, so tubelet pixels come back
+    (float64, nothing dropped), through the whole f_A too (blocks start as the identity)."""
+    m = small(keep_ratio=1.0).double().eval()
+    m.init_head_as_inverse()  # again in float64 (it was stored in float32)
+    x = torch.rand(2, 3, 4, 16, 16, dtype=torch.float64)
+    tokens, grid = m.tokenize(x)
+    assert grid == (2, 4, 4) and tokens.shape == (2, 32, 96)
+    torch.testing.assert_close(m.untokenize(m.head(tokens), grid), x, rtol=0, atol=1e-10)
+    torch.testing.assert_close(m(x), x, rtol=0, atol=1e-10)
+    # a head that does not invert the embedding (random) does not round-trip: the check bites
+    torch.nn.init.normal_(m.head.weight)
+    assert (m.untokenize(m.head(tokens), grid) - x).abs().max() > 0.1
+
+
+def test_untokenize_places_each_tubelet_where_the_embedding_took_it():
+    """Independent reference: token l's pixels are the Conv3d's receptive field."""
+    m = small(keep_ratio=1.0).double()
+    x = torch.rand(1, 3, 4, 16, 16, dtype=torch.float64)
+    pixels = m.untokenize(torch.arange(32 * 96, dtype=torch.float64).reshape(1, 32, 96), (2, 4, 4))
+    ref = np.zeros((1, 3, 4, 16, 16))
+    for l_idx in range(32):
+        t, h, w = np.unravel_index(l_idx, (2, 4, 4))
+        ref[0, :, 2 * t:2 * t + 2, 4 * h:4 * h + 4, 4 * w:4 * w + 4] = (
+            np.arange(96).reshape(3, 2, 4, 4) + 96 * l_idx)
+    np.testing.assert_array_equal(pixels.numpy(), ref)
+    # and the embedding of that tubelet is W times its pixels in the same order
+    w = m.embed.weight.reshape(96, 96)
+    tubelet = x[0, :, 2:4, 4:8, 8:12].reshape(-1)
+    torch.testing.assert_close(m.embed(x)[0, :, 1, 1, 2], w @ tubelet + m.embed.bias)
+    assert x.shape == pixels.shape
+
+
+@pytest.mark.parametrize('keep_ratio', [0.25, 0.5, 0.75, 0.0])
+def test_test_mode_keeps_exactly_keep_ratio_per_frame(keep_ratio):
+    m = small(keep_ratio=0.5).eval()
+    m.keep_ratio = keep_ratio  # set at test time, no retraining
+    x = torch.rand(3, 3, 4, 16, 16)
+    with torch.no_grad():
+        out = m(x)
+        # the top-k of the sparsifier's keep log-probability on the tokens entering block 1
+        tokens, _ = m.tokenize(x)
+        log_p = m.sparsifier(m.blocks[0](tokens), 2)[..., 0].reshape(3, 2, 16)
+    policy = m.last_policy.reshape(3, 2, 16)
+    k = int(keep_ratio * 16)
+    assert (policy.sum(-1) == k).all()
+    for n in range(3):
+        for t in range(2):
+            kept = set(torch.nonzero(policy[n, t]).flatten().tolist())
+            assert kept == set(np.argsort(-log_p[n, t].numpy(), kind='stable')[:k].tolist())
+    # dropped tubelets are zero-filled in the output
+    dropped = (1 - m.last_policy).bool()  # (N, t, h, w)
+    mask = dropped.repeat_interleave(2, 1).repeat_interleave(4, 2).repeat_interleave(4, 3)
+    assert (out.permute(0, 2, 3, 4, 1)[mask] == 0).all()
+    if k == 16 or k == 0:
+        return
+    assert (out.permute(0, 2, 3, 4, 1)[~mask] != 0).any()
+
+
+def reference_policy_softmax(scores: np.ndarray, policy: np.ndarray) -> np.ndarray:
+    """float64, straight from A_ij = M_ij e^{s_ij} / sum_k M_ik e^{s_ik} with
+    M_ij = 1 if (p_i = p_j = 1) or i = j, else 0."""
+    b, h, n, _ = scores.shape
+    out = np.zeros_like(scores)
+    for bi in range(b):
+        for hi in range(h):
+            for i in range(n):
+                allowed = [j for j in range(n) if j == i or (policy[bi, i] and policy[bi, j])]
+                e = np.exp(scores[bi, hi, i, allowed])
+                out[bi, hi, i, allowed] = e / e.sum()
+    return out
+
+
+def test_masked_softmax_matches_float64_reference():
+    g = torch.Generator().manual_seed(1)
+    scores = torch.randn(2, 3, 7, 7, generator=g, dtype=torch.float64) * 3
+    policy = torch.tensor([[1, 0, 1, 1, 0, 0, 1], [0, 1, 1, 0, 1, 1, 1]], dtype=torch.float64)
+    ref = reference_policy_softmax(scores.numpy(), policy.numpy())
+    np.testing.assert_allclose(policy_softmax(scores, policy).numpy(), ref, rtol=1e-12,
+                               atol=1e-15)
+    # inside the attention module, on real q.k scores
+    attn = PolicyAttention(12, 3).double()
+    attn.keep_attention = True
+    x = torch.randn(2, 7, 12, generator=g, dtype=torch.float64)
+    attn(x, policy)
+    q, k, _ = attn.qkv(x).reshape(2, 7, 3, 3, 4).permute(2, 0, 3, 1, 4)
+    ref = reference_policy_softmax((q @ k.transpose(-2, -1) / 2).detach().numpy(), policy.numpy())
+    np.testing.assert_allclose(attn.last_attention.detach().numpy(), ref, rtol=1e-10,
+                               atol=1e-15)
+
+
+def test_dropped_token_neither_sends_nor_receives_attention():
+    """Gradients of a block under a hard policy: a kept output does not depend on a dropped
+    input, a dropped output depends on no other input; without the policy both do."""
+    torch.manual_seed(0)
+    blk = PolicyBlock(12, 3, mlp_ratio=2.).double()
+    for p in blk.parameters():  # no zero-init residuals here: a generic block
+        torch.nn.init.normal_(p, std=0.3)
+    policy = torch.tensor([[1., 0., 1., 1., 0.]], dtype=torch.float64)
+    x = torch.randn(1, 5, 12, dtype=torch.float64)
+    jac = torch.autograd.functional.jacobian(lambda z: blk(z, policy), x)  # (1,5,12,1,5,12)
+    dep = jac.abs().sum(dim=(0, 2, 3, 5))  # dep[i, j]: output i on input j
+    kept, dropped = [0, 2, 3], [1, 4]
+    assert (dep[kept][:, dropped] == 0).all()  # nothing sent by a dropped token
+    for j in dropped:  # a dropped token receives nothing: only its own input matters
+        assert (dep[j, [i for i in range(5) if i != j]] == 0).all()
+        assert dep[j, j] > 0
+    assert (dep[kept][:, kept] > 0).all()
+    full = torch.autograd.functional.jacobian(lambda z: blk(z), x).abs().sum(dim=(0, 2, 3, 5))
+    assert (full > 0).all()
+
+
+def test_test_mode_gather_equals_masked_attention():
+    """Eval drops tokens by gathering; the result equals masking them (they neither send
+    nor receive), which the training path does."""
+    m = small(keep_ratio=0.5).double().eval()
+    for p in m.blocks.parameters():  # leave the identity init: blocks that mix tokens
+        torch.nn.init.normal_(p, std=0.1)
+    x = torch.rand(2, 3, 4, 16, 16, dtype=torch.float64)
+    with torch.no_grad():
+        out = m(x)
+        policy = m.last_policy.reshape(2, -1)
+        tokens, grid = m.tokenize(x)
+        z = m.blocks[0](tokens)
+        z = m.blocks[1](z, policy)
+        pix = m.head(z) * policy[..., None]
+        ref = m.untokenize(pix, grid).clamp(0, 1)
+    torch.testing.assert_close(out, ref, rtol=0, atol=1e-12)
+
+
+def test_training_gumbel_policy_and_keep_loss():
+    m = small(keep_ratio=0.5, keep_loss_weight=2.0).train()
+    x = torch.rand(4, 3, 4, 16, 16)
+    out = m(x)
+    assert out.shape == x.shape
+    policy = m.last_policy.reshape(4, -1)
+    assert set(policy.unique().tolist()) <= {0.0, 1.0}
+    losses = m.pop_auxiliary_losses()
+    ref = 2.0 * ((policy.double().mean(1) - 0.5)**2).mean()
+    assert float(losses['loss_keep']) == pytest.approx(float(ref), rel=1e-6)
+    assert m.pop_auxiliary_losses() == {}  # handed over once
+    # the straight-through decisions let the loss reach the predictor
+    (losses['loss_keep'] + out.mean()).backward()
+    grads = [p.grad for p in m.sparsifier.parameters()]
+    assert all(g is not None for g in grads) and any(g.abs().sum() > 0 for g in grads)
+    m.eval()
+    m(x)
+    assert m.pop_auxiliary_losses() == {}  # no loss at test time
+
+
+def test_keep_loss_reaches_the_recognizer_losses():
+    """AnonymizerDataPreprocessor hands f_A's loss_keep on as anonymizer_losses in
+    training (SPActRecognizer adds those to its losses), not at validation."""
+    init_default_scope('spact_mm')
+    pre = MODELS.build(dict(
+        type='AnonymizerDataPreprocessor', anonymizer=dict(type='STPrivacyAnonymizer', **SMALL),
+        preprocessor=dict(type='ActionDataPreprocessor', format_shape='NCTHW')))
+    pre.train()
+    data = dict(inputs=[torch.randint(0, 256, (1, 3, 4, 16, 16), dtype=torch.uint8)] * 2,
+                data_samples=None)
+    out = pre(dict(data), training=True)
+    assert set(out['anonymizer_losses']) == {'loss_keep'}
+    pre.eval()
+    assert 'anonymizer_losses' not in pre(dict(data), training=False)
+
+
+def test_clip_level_shapes_and_bad_input():
+    m = small(keep_ratio=0.5).eval()
+    assert m.clip_level
+    for shape in [(1, 3, 1, 16, 16), (2, 3, 5, 18, 14)]:  # a still; sizes off the tubelet grid
+        assert anonymize_clips(m, torch.rand(shape)).shape == shape
+    with pytest.raises(ValueError, match='clip-level'):
+        m(torch.rand(2, 3, 16, 16))
+    with pytest.raises(ValueError, match='keep_ratio'):
+        m.keep_ratio = 1.5
+    with pytest.raises(ValueError, match='divisible by 3'):
+        TubeletSparsifier(10)
+
+
+@pytest.mark.parametrize('path', PAPER_CFGS, ids=[p.name for p in PAPER_CFGS])
+def test_paper_scale_configs_build(path):
+    cfg = Config.fromfile(str(path))
+    init_default_scope('spact_mm')
+    model_cfg = cfg.model.copy()
+    model_cfg['data_preprocessor']['checkpoint'] = None
+    model = MODELS.build(model_cfg)
+    f_a = model.data_preprocessor.anonymizer
+    assert isinstance(f_a, STPrivacyAnonymizer)
+    assert f_a.embed_dims == 768 and len(f_a.blocks) == 12
+    assert f_a.blocks[0].attn.num_heads == 12
+    with torch.no_grad():
+        tokens, grid = f_a.tokenize(torch.zeros(1, 3, 16, 112, 112))
+    assert grid == (8, 7, 7) and tokens.shape[1] == 392
+    assert f_a.keep_ratio == (1.0 if 'stage1' in path.name else 0.7)
+    assert 80e6 < sum(p.numel() for p in f_a.parameters()) < 100e6  # ViT-B size
+
+
+def test_demo_configs_chain_and_start_at_identity():
+    assert len(PAPER_CFGS) == 3 and len(DEMO_CFGS) == 4
+    init_default_scope('spact_mm')
+    cfgs = {p.name.split('_')[0]: Config.fromfile(str(p)) for p in DEMO_CFGS}
+    s1, s2 = cfgs['stprivacy-stage1'], cfgs['stprivacy-stage2']
+    assert s2.model.data_preprocessor.checkpoint == s2.stage1_work_dir + '/final.pth'
+    assert s2.stage1_work_dir.endswith(Path(s1.filename).stem)
+    assert s1.model.data_preprocessor.anonymizer.keep_ratio == 1.0
+    for name in ('stprivacy-stage3-ssl', 'stprivacy-stage3-supervised'):
+        assert cfgs[name].model.init_cfg.checkpoint == cfgs[name].stage2_work_dir + '/final.pth'
+        assert cfgs[name].stage2_work_dir.endswith(Path(s2.filename).stem)
+        assert cfgs[name].model.data_preprocessor.anonymizer.keep_ratio == 0.5
+    f_a = MODELS.build(s1.model.data_preprocessor.anonymizer).eval()
+    x = torch.rand(2, 3, 8, 32, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(f_a(x), x, rtol=0, atol=1e-4)  # float32 pseudo-inverse
