@@ -276,9 +276,9 @@ def face_model():
         privacy_head=dict(type='FaceIdentityHead', num_identities=2, backbone=r8,
                           in_channels=64, embed_dim=8, crop_size=16),
         data_preprocessor=dict(
-            type='FaceAnonymizerDataPreprocessor', l1_weight=0.5,
+            type='FaceAnonymizerDataPreprocessor',
             anonymizer=dict(type='FaceAnonymizer', detector=None, modifier=TINY_M,
-                            crop_size=16),
+                            crop_size=16, l1_weight=0.5),
             preprocessor=dict(type='ActionDataPreprocessor', mean=[123.675, 116.28, 103.53],
                               std=[58.395, 57.12, 57.375], format_shape='NCTHW')))
     model = MODELS.build(cfg)

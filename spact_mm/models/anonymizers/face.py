@@ -426,13 +426,19 @@ class FaceAnonymizer(FaceRegionAnonymizer):
         crop_size: Side of the crops M sees.
         feather: Width of the blend ramp, as a fraction of the box's smaller side.
         blend: ``'residual'`` or ``'replace'`` (see above).
+        l1_weight: Weight of the L1 term of the training objective, read by
+            :class:`FaceAnonymizerDataPreprocessor` (0: no L1 term).
         **kwargs: Box source options of :class:`FaceRegionAnonymizer`
             (``detector``, ``expand``, ``max_gap``, ``cache_size``).
     """
 
     def __init__(self, modifier: dict = dict(type='FaceModifier'), crop_size: int = 32,
-                 feather: float = 0.15, blend: str = 'residual', **kwargs) -> None:
+                 feather: float = 0.15, blend: str = 'residual', l1_weight: float = 0.0,
+                 **kwargs) -> None:
         super().__init__(**kwargs)
+        if l1_weight < 0:
+            raise ValueError(f'l1_weight must be >= 0, got {l1_weight}')
+        self.l1_weight = float(l1_weight)
         if crop_size < 4 or crop_size % 2:
             raise ValueError(f'crop_size must be an even number >= 4, got {crop_size}')
         if blend not in ('residual', 'replace'):

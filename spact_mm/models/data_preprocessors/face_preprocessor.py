@@ -21,21 +21,20 @@ class FaceAnonymizerDataPreprocessor(AnonymizerDataPreprocessor):
 
     In training it also returns the L1 term of Ren et al.'s objective, the
     size of the modification ``l1_weight * mean |M(c) - c|`` over the face
-    crops, as ``anonymizer_losses = dict(loss_face_l1=...)``, which
+    crops (``l1_weight`` and ``last_l1`` of the f_A: the weight lives in f_A's
+    config, so that :func:`~spact_mm.apis.inference.init_anonymizer` builds
+    the same config as a plain :class:`AnonymizerDataPreprocessor`), as
+    ``anonymizer_losses = dict(loss_face_l1=...)``, which
     :class:`SPActRecognizer` adds to its losses: minimax step 1 (M) minimises
     ``L_T - omega L_D + l1_weight L1``; step 2 does not see it (M is frozen).
 
     Args:
-        l1_weight: Weight of the L1 term (0: none).
         use_gt_boxes: Use the samples' ``face_boxes`` when present.
         **kwargs: Arguments of :class:`AnonymizerDataPreprocessor`.
     """
 
-    def __init__(self, l1_weight: float = 0.0, use_gt_boxes: bool = True, **kwargs) -> None:
+    def __init__(self, use_gt_boxes: bool = True, **kwargs) -> None:
         super().__init__(**kwargs)
-        if l1_weight < 0:
-            raise ValueError(f'l1_weight must be >= 0, got {l1_weight}')
-        self.l1_weight = float(l1_weight)
         self.use_gt_boxes = bool(use_gt_boxes)
         self._frame_boxes: Optional[List[List[List[float]]]] = None
 
@@ -74,6 +73,7 @@ class FaceAnonymizerDataPreprocessor(AnonymizerDataPreprocessor):
         finally:
             self._frame_boxes = None
         l1 = getattr(self.anonymizer, 'last_l1', None)
-        if training and self.enabled and self.l1_weight > 0 and l1 is not None:
-            data['anonymizer_losses'] = dict(loss_face_l1=self.l1_weight * l1)
+        weight = float(getattr(self.anonymizer, 'l1_weight', 0.0))
+        if training and self.enabled and weight > 0 and l1 is not None:
+            data['anonymizer_losses'] = dict(loss_face_l1=weight * l1)
         return data
