@@ -76,7 +76,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                         'CPUs after a compile of 10-30 s; needs a C++ compiler)')
     parser.add_argument('--tile', type=int, default=None,
                         help='run a UNet f_A on spatial tiles of this core side (pixels; same '
-                        'output, bounded memory); 0: whole frames; default: 640 for frames '
+                        'output, bounded memory); 0: whole frames; default: 512 for frames '
                         'above 1280x720 at f_A\'s size')
     parser.add_argument('--side-by-side', action='store_true',
                         help='write raw | anonymized side by side')

@@ -105,7 +105,7 @@ def fixed_range_for_streaming(module: nn.Module) -> nn.Module:
 
 # --------------------------------------------------------------------------- tiling
 #: Core side (pixels) of the tiles chosen automatically (``tile=None``).
-AUTO_TILE = 640
+AUTO_TILE = 512
 #: Frames with more pixels than this (at f_A's size) are tiled automatically.
 AUTO_TILE_PIXELS = 1280 * 720
 

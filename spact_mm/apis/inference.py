@@ -46,6 +46,9 @@ from .backends import device_of
 #: Extensions taken as videos when a folder is given.
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.mov', '.m4v', '.webm', '.mpg', '.mpeg', '.wmv',
                     '.flv', '.3gp', '.ts', '.ogv')
+#: Frame pixels decoded per chunk at most (four 1920x1080 frames): ``batch_size`` frames
+#: of a large video would hold ``batch_size`` full frames in every buffer of the chunk.
+MAX_CHUNK_PIXELS = 4 * 1920 * 1080
 #: Output containers OpenCV writes here, with their codec; others are written as .mp4.
 WRITE_FOURCC = {'.mp4': 'mp4v', '.m4v': 'mp4v', '.mov': 'mp4v', '.mkv': 'mp4v', '.avi': 'MJPG'}
 
@@ -616,7 +619,10 @@ def anonymize_video(anonymizer,
             :mod:`spact_mm.apis.backends` (e.g. ``onnxruntime``).
         video: Any file decord or OpenCV reads (mp4, avi, mkv, ...).
         out: Output video path (.mp4, .avi, .mkv, .mov, .m4v).
-        batch_size: Frames per chunk (decode, forward pass of f_A, encode).
+        batch_size: Frames per chunk (decode, forward pass of f_A, encode), at
+            most :data:`MAX_CHUNK_PIXELS` frame pixels (4 frames of 1080p): the
+            chunk's buffers stay bounded for large frames (the output does
+            not depend on the chunk).
         side_by_side: Write raw|anonymized next to each other.
         progress: Show a progress bar (on stderr).
         allow_truncated: Keep the output of a video that ends before the frame
@@ -659,10 +665,13 @@ def anonymize_video(anonymizer,
     runner = _streaming_runner(anonymizer)
     size = working_size(src.height, src.width, getattr(runner, 'trained_size', None), scale,
                         max_size)
+    chunk = max(1, min(batch_size, MAX_CHUNK_PIXELS // (src.height * src.width)))
     stream = FrameStream(runner, (src.height, src.width), size, batch_size)
-    if stream.clip_level and stream.wrap and src.num_frames > batch_size:
+    if stream.clip_level and stream.wrap:  # one chunk, or refused: no cap
+        chunk = batch_size
+    if stream.clip_level and stream.wrap and src.num_frames > chunk:
         raise ValueError(f"{video}: a clip-level f_A with first_frame='wrap' cannot be streamed "
-                         f'({src.num_frames} frames in chunks of {batch_size}); pass a '
+                         f'({src.num_frames} frames in chunks of {chunk}); pass a '
                          'batch size as long as the video')
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     width = src.width * (2 if side_by_side else 1)
@@ -685,7 +694,7 @@ def anonymize_video(anonymizer,
                 writer.write(np.ascontiguousarray(frame[..., ::-1]))
 
         try:
-            for frames in src.batches(batch_size):
+            for frames in src.batches(chunk):
                 anon = stream(frames)
                 if side_by_side:
                     pending.append(frames)

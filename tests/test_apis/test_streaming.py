@@ -216,6 +216,27 @@ def test_anonymize_video_in_chunks_equals_one_chunk(module, tmp_path):
     assert np.array_equal(read_all(tmp_path / 'a.avi'), read_all(tmp_path / 'b.avi'))
 
 
+def test_large_frames_are_decoded_in_chunks_of_bounded_pixels(tmp_path, monkeypatch):
+    src = tmp_path / 'in.avi'
+    write_video(str(src), moving_frames(11, 48, 64), 12.5)
+    runner = TorchAnonymizer(random_unet())
+    ref = anonymize_video(runner, str(src), str(tmp_path / 'a.avi'), batch_size=100,
+                          progress=False, scale=1.0)
+    sizes = []
+    batches = inference._Video.batches
+
+    def spy(self, size):
+        sizes.append(size)
+        return batches(self, size)
+
+    monkeypatch.setattr(inference._Video, 'batches', spy)
+    monkeypatch.setattr(inference, 'MAX_CHUNK_PIXELS', 3 * 48 * 64)  # three frames
+    got = anonymize_video(runner, str(src), str(tmp_path / 'b.avi'), batch_size=100,
+                          progress=False, scale=1.0)
+    assert sizes == [3] and got['frames'] == ref['frames'] == 11
+    assert np.array_equal(read_all(tmp_path / 'a.avi'), read_all(tmp_path / 'b.avi'))
+
+
 # ----------------------------------------------------------------- working size
 def test_trained_size_is_read_from_the_config():
     assert trained_size_of(DEMO_CFG) == Config.fromfile(str(DEMO_CFG)).img_size
