@@ -81,6 +81,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('--side-by-side', action='store_true',
                         help='write raw | anonymized side by side')
     parser.add_argument('--no-progress', action='store_true', help='no progress bar')
+    parser.add_argument('--keep-ratio', type=float, default=None,
+                        help='STPrivacy f_A: fraction of tubelets kept per frame, in [0, 1] '
+                        "(default: the config's keep_ratio)")
     parser.add_argument('--allow-truncated', action='store_true',
                         help='keep the output of a video that ends before the frame count '
                              'its container declares (default: report it and exit 1)')
@@ -100,6 +103,14 @@ def main(argv: Optional[List[str]] = None) -> int:
         print('warning: no --checkpoint; f_A uses the config\'s checkpoint entry, if any, '
               'or untrained weights', file=sys.stderr)
     anonymizer = init_anonymizer(args.config, args.checkpoint, args.device)
+    if args.keep_ratio is not None:
+        from spact_mm.models.anonymizers.stprivacy import set_keep_ratio
+
+        try:
+            set_keep_ratio(anonymizer, args.keep_ratio)
+        except ValueError as e:
+            print(f'error: --keep-ratio: {e}', file=sys.stderr)
+            return 1
     try:
         runner = build_anonymizer_runner(anonymizer, args.backend, args.onnx, args.threads,
                               compile=args.compile, tile=args.tile)

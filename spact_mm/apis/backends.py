@@ -291,8 +291,9 @@ class TorchAnonymizer(_AnonymizerRunner):
             fixed_range_for_streaming(module)
         if fuse:
             module = fuse_conv_bn(module)
-        self.channels_last = channels_last
-        if channels_last:
+        # (a 5D weight, e.g. STPrivacy's Conv3d tubelet embedding, has no channels_last format)
+        self.channels_last = channels_last and all(p.dim() != 5 for p in module.parameters())
+        if self.channels_last:
             module = module.to(memory_format=torch.channels_last)
         if num_threads is not None:
             torch.set_num_threads(num_threads)

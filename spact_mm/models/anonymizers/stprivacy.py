@@ -254,9 +254,10 @@ class STPrivacyAnonymizer(BaseModule):
     :meth:`pop_auxiliary_losses` hands to the data preprocessor, which passes
     it to the recognizer's losses (``anonymizer_losses``).
 
-    Identity initialisation (``identity_init=True``): the position embedding
-    and the last layer of every residual branch start at zero (every block is
-    the identity) and the head is the pseudo-inverse of the embedding, so with
+    Identity initialisation (``identity_init=True``): the tubelet embedding is
+    orthogonal, the position embedding and the last layer of every residual
+    branch start at zero (every block is the identity) and the head is the
+    pseudo-inverse of the embedding, so with
     nothing dropped f_A(x) = x exactly when ``embed_dims`` >= the pixels per
     tubelet (``C * kt * kh * kw``), and the least-squares projection
     otherwise; the identity stage (Eq. 4 of SPAct) then trains the rest.
@@ -375,6 +376,12 @@ class STPrivacyAnonymizer(BaseModule):
         if not identity_init:
             nn.init.trunc_normal_(self.pos_embed, std=.02)
             return
+        # An orthogonal embedding (rows or columns orthonormal) has a perfectly conditioned
+        # pseudo-inverse (its transpose): with PyTorch's default init of the Conv3d, a square
+        # W has a condition number in the hundreds, and a few Adam steps on W or the head
+        # wreck the identity.
+        nn.init.orthogonal_(self.embed.weight.data.view(self.embed_dims, -1))
+        nn.init.zeros_(self.embed.bias)
         for blk in self.blocks:
             blk.zero_residuals()
         self.init_head_as_inverse()
@@ -494,3 +501,26 @@ class STPrivacyAnonymizer(BaseModule):
     def extra_repr(self) -> str:
         return (f'tubelet_size={self.tubelet_size}, keep_ratio={self.keep_ratio}, '
                 f'sparsify_at={self.sparsify_at}, output_act={self.output_act!r}')
+
+
+def set_keep_ratio(module: nn.Module, keep_ratio: float) -> int:
+    """Set ``keep_ratio`` of every :class:`STPrivacyAnonymizer` in ``module`` (deploy time).
+
+    Args:
+        module: An f_A, or a module holding one (e.g. the preprocessor that
+            :func:`~spact_mm.apis.inference.init_anonymizer` returns).
+        keep_ratio: Fraction of tubelets kept per frame, in [0, 1].
+
+    Returns:
+        How many anonymizers were set.
+
+    Raises:
+        ValueError: ``module`` holds no STPrivacy f_A (the ratio would be ignored).
+    """
+    found = [m for m in module.modules() if isinstance(m, STPrivacyAnonymizer)]
+    if not found:
+        raise ValueError(f'keep_ratio applies to STPrivacyAnonymizer only; {type(module).__name__}'
+                         ' holds none')
+    for m in found:
+        m.keep_ratio = keep_ratio
+    return len(found)
