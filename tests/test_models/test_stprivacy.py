@@ -276,7 +276,7 @@ def test_anonymize_video_keep_ratio_option(tmp_path, capsys):
         return float(np.mean(frames))
 
     assert mean_level('1.0') > 100 and mean_level('0.0') < 10
-    unet = str(ROOT / 'configs/spact/spact-stage2_unet-tiny-r3d18-r18_150iter_synthetic-a.py')
-    assert main([str(video), '--out', str(tmp_path / 'u.mp4'), '--config', unet,
+    unet = ROOT / 'configs/spact/spact-stage3_unet-tiny-r3d18-r18_minimax-150iter_synthetic-a.py'
+    assert main([str(video), '--out', str(tmp_path / 'u.mp4'), '--config', str(unet),
                  '--no-progress', '--device', 'cpu', '--keep-ratio', '0.5']) == 1
     assert 'STPrivacyAnonymizer only' in capsys.readouterr().err
