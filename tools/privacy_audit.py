@@ -47,6 +47,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--with-raw', action='store_true',
                         help='also audit raw data (into WORK_DIR/raw, the anonymizer into '
                         'WORK_DIR/METHOD) with one decoding of the data, for the drops')
+    parser.add_argument('--working-size', default=None,
+                        help="run f_A at this short side in pixels, 'trained' (the size f_A "
+                        "was trained at, as tools/anonymize_video.py does by default) or "
+                        "'full' (the protocol's frames; the default), its output resized back")
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--data-root', help="replace the config's data_root")
     parser.add_argument('--no-progress', action='store_true')
@@ -61,11 +65,12 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     if args.with_raw:
         return audit_with_raw(args.config, args.anonymizer, args.work_dir, args.mode,
                               method=args.method, seed=args.seed, data_root=args.data_root,
-                              cfg_options=args.cfg_options, progress=not args.no_progress)[1]
+                              cfg_options=args.cfg_options, progress=not args.no_progress,
+                              working_size=args.working_size)[1]
     return run_audit(args.config, args.anonymizer, args.work_dir, mode=args.mode,
                      method=args.method, raw_audit=args.raw_audit, seed=args.seed,
                      data_root=args.data_root, cfg_options=args.cfg_options,
-                     progress=not args.no_progress)
+                     progress=not args.no_progress, working_size=args.working_size)
 
 
 if __name__ == '__main__':

@@ -29,7 +29,10 @@ is one point of the privacy-utility trade-off.
 Clips are decoded with the protocol config's own mmaction2 / mmpretrain
 datasets and pipelines (decord), anonymized once by
 :func:`~spact_mm.models.anonymizers.clip_utils.anonymize_clips` (per-frame and
-clip-level anonymizers alike), and kept in memory for all attackers.
+clip-level anonymizers alike), and kept in memory for all attackers. With a
+working size (``working_size``, :class:`WorkingSizeAnonymizer`) f_A runs on
+frames resized to it and its output is resized back, as deployment does
+(:func:`spact_mm.apis.inference.working_size`).
 """
 import copy
 import json
@@ -37,7 +40,7 @@ import os
 import os.path as osp
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -294,6 +297,95 @@ def build_anonymizer(spec: str, anonymizer_cfg: Optional[dict] = None
     anon_cfg, checkpoint, oracle = resolve_anonymizer(spec, anonymizer_cfg)
     pre = AnonymizerDataPreprocessor(anonymizer=anon_cfg, checkpoint=checkpoint, frozen=True)
     return pre.anonymizer.eval(), oracle
+
+
+class WorkingSizeAnonymizer(torch.nn.Module):
+    """f_A at a working size: frames resized to it, f_A, and f_A's output resized back.
+
+    What deployment does (``tools/anonymize_video.py``, :class:`~spact_mm.apis.inference.
+    FrameStream`), so that the audit measures the privacy of the deployed
+    output: the working size is :func:`~spact_mm.apis.inference.working_size` for
+    ``short_side`` (aspect ratio kept); frames are shrunk by area averaging and
+    enlarged bilinearly (``align_corners=False``), as OpenCV's ``INTER_AREA`` /
+    ``INTER_LINEAR`` there, here on float frames (deployment rounds f_A's
+    output to uint8 before enlarging it). A size that f_A's ``size_divisor``
+    does not divide is edge-padded for f_A and cropped back, as
+    :func:`~spact_mm.apis.inference.anonymize_frames` does.
+
+    Args:
+        anonymizer: f_A (per-frame or clip-level).
+        short_side: Short side (pixels) at which f_A runs.
+    """
+
+    def __init__(self, anonymizer: torch.nn.Module, short_side: int) -> None:
+        super().__init__()
+        if short_side < 1:
+            raise ValueError(f'the working size must be >= 1 pixel, got {short_side}')
+        self.anonymizer = anonymizer
+        self.short_side = int(short_side)
+        self.clip_level = bool(getattr(anonymizer, 'clip_level', False))
+
+    @staticmethod
+    def _resize(x: torch.Tensor, size: Tuple[int, int]) -> torch.Tensor:
+        h, w = x.shape[-2:]
+        if (h, w) == tuple(size):
+            return x
+        mode = 'area' if size[0] * size[1] < h * w else 'bilinear'
+        flat = x.reshape(-1, 1, h, w)
+        kwargs = dict(align_corners=False) if mode == 'bilinear' else {}
+        out = F.interpolate(flat, size=tuple(size), mode=mode, **kwargs)
+        return out.reshape(*x.shape[:-2], *size)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """f_A on ``x`` (..., H, W) at the working size; the output has ``x``'s size."""
+        from spact_mm.apis.inference import working_size
+
+        h, w = x.shape[-2:]
+        size = working_size(h, w, self.short_side)
+        y = self._resize(x, size)
+        div = int(getattr(self.anonymizer, 'size_divisor', 1))
+        pad_h, pad_w = -size[0] % div, -size[1] % div
+        if pad_h or pad_w:
+            lead = y.shape[:-2]
+            y = F.pad(y.reshape(-1, *y.shape[-3:]), (0, pad_w, 0, pad_h), mode='replicate')
+            y = y.reshape(*lead, *y.shape[-2:])
+        y = self.anonymizer(y)[..., :size[0], :size[1]]
+        return self._resize(y, (h, w))
+
+
+def resolve_working_size(spec: Optional[Union[int, str]], anonymizer: str) -> Optional[int]:
+    """The short side f_A runs at in the audit, from ``--working-size``.
+
+    Args:
+        spec: ``None`` or ``'full'`` (f_A on the protocol's frames as they are),
+            ``'trained'`` (the short side of the frames f_A was trained on, as
+            the checkpoint's recorded config says:
+            :func:`~spact_mm.apis.inference.trained_size_in_checkpoint`, the
+            default of ``tools/anonymize_video.py``), or a number of pixels.
+        anonymizer: The ``--anonymizer`` (a checkpoint for ``'trained'``).
+
+    Returns:
+        The short side, or ``None`` for the protocol's own frames.
+    """
+    if spec is None or str(spec) == 'full':
+        return None
+    if str(spec) == 'trained':
+        from spact_mm.apis.inference import trained_size_in_checkpoint
+
+        size = trained_size_in_checkpoint(anonymizer) if osp.isfile(anonymizer) else None
+        if size is None:
+            raise ValueError(f'--working-size trained: {anonymizer} records no training frame '
+                             'size (a checkpoint written by tools/train.py does); give the '
+                             'size in pixels')
+        return size
+    try:
+        size = int(spec)
+    except ValueError:
+        raise ValueError(f"--working-size must be 'full', 'trained' or pixels, got "
+                         f'{spec!r}') from None
+    if size < 1:
+        raise ValueError(f'--working-size must be >= 1 pixel, got {size}')
+    return size
 
 
 # ----------------------------------------------------------------------------
@@ -696,11 +788,13 @@ def load_config(config: str, data_root: Optional[str] = None,
 def audit_with_raw(config: str, anonymizer: str, work_dir: str, mode: str = 'quick',
                    method: Optional[str] = None, seed: int = 0,
                    data_root: Optional[str] = None, cfg_options: Optional[dict] = None,
-                   progress: bool = True, log=print) -> Tuple[dict, dict]:
+                   progress: bool = True, log=print,
+                   working_size: Optional[Union[int, str]] = None) -> Tuple[dict, dict]:
     """Audit raw data and ``anonymizer`` with one decoding of the data.
 
     Writes ``{work_dir}/raw/`` and ``{work_dir}/{method}/``; the second audit
-    carries the drops from the first.
+    carries the drops from the first. ``working_size`` applies to ``anonymizer``
+    only (raw data are the protocol's frames), see :func:`run_audit`.
 
     Returns:
         ``(raw audit, anonymizer's audit)``.
@@ -716,7 +810,7 @@ def audit_with_raw(config: str, anonymizer: str, work_dir: str, mode: str = 'qui
     out = run_audit(config, anonymizer, osp.join(work_dir, name), mode, method=name,
                     raw_audit=osp.join(work_dir, 'raw', 'audit.json'), seed=seed,
                     data_root=data_root, cfg_options=cfg_options, progress=progress, data=data,
-                    log=log)
+                    log=log, working_size=working_size)
     return raw, out
 
 
@@ -725,7 +819,7 @@ def run_audit(config: str, anonymizer: str, work_dir: str, mode: str = 'quick',
               seed: int = 0, data_root: Optional[str] = None,
               cfg_options: Optional[dict] = None, progress: bool = True,
               data: Optional[dict] = None, settings: Optional[AuditSettings] = None,
-              log=print) -> dict:
+              log=print, working_size: Optional[Union[int, str]] = None) -> dict:
     """Audit one anonymizer under one protocol; write ``audit.json``, ``audit.md``, ``audit.png``.
 
     Args:
@@ -744,6 +838,11 @@ def run_audit(config: str, anonymizer: str, work_dir: str, mode: str = 'quick',
             several audits of one protocol; ignored for oracle baselines.
         settings: Attacker settings instead of ``mode``'s (e.g. tiny ones in tests).
         log: Where progress lines go.
+        working_size: Run f_A at this short side (pixels), ``'trained'`` (the
+            size f_A was trained at) or ``'full'`` / ``None`` (the protocol's
+            frames, the default): :func:`resolve_working_size`,
+            :class:`WorkingSizeAnonymizer`. Recorded as ``working_size`` in
+            ``audit.json`` when given.
 
     Returns:
         The content of ``audit.json``.
@@ -755,6 +854,9 @@ def run_audit(config: str, anonymizer: str, work_dir: str, mode: str = 'quick',
         with open(raw_audit) as f:
             raw = json.load(f)
     f_a, oracle = build_anonymizer(anonymizer, cfg.get('anonymizer'))
+    short_side = resolve_working_size(working_size, anonymizer)
+    if short_side is not None:
+        f_a = WorkingSizeAnonymizer(f_a, short_side)
     if method is None:
         from spact_mm.evaluation.protocol import default_method_name
 
@@ -781,6 +883,13 @@ def run_audit(config: str, anonymizer: str, work_dir: str, mode: str = 'quick',
                                   action_train=len(data['action']['train'].clips),
                                   action_val=len(data['action']['val'].clips)),
                  **figures)
+    if working_size is not None:
+        h, w = data['privacy']['train'].clips.shape[-2:]
+        from spact_mm.apis.inference import working_size as size_at
+
+        f_a_size = size_at(int(h), int(w), short_side) if short_side else (int(h), int(w))
+        audit['working_size'] = dict(spec=str(working_size), short_side=short_side,
+                                     frame_size=[int(h), int(w)], f_a_size=list(f_a_size))
     from spact_mm.models.anonymizers.clip_utils import is_clip_level
 
     if is_clip_level(f_a) and data['privacy']['train'].clips.shape[2] == 1:
