@@ -25,12 +25,19 @@ from spact_mm.apis.inference import (  # noqa: E402
     is_live_source,
 )
 
+#: ``--method``: face anonymizers by name, each a config of configs/face (Haar face boxes).
+FACE_METHODS = {
+    'face': 'face-anonymizer_m-tiny-r3d18-arcface_minimax-200iter_synthetic-faces.py',
+    **{f'face-{m}': f'face-{m}_haar_synthetic-faces.py'
+       for m in ('blur', 'pixelate', 'mask', 'noise')},
+}
 
-def add_anonymizer_args(parser: argparse.ArgumentParser) -> None:
+
+def add_anonymizer_args(parser: argparse.ArgumentParser, required: bool = True) -> None:
     """Add the f_A options: ``--anonymizer-config`` (alias ``--config``), ``--checkpoint``,
     ``--device``."""
     # The same name as tools/deploy_anonymizer.py; --config kept as an alias.
-    parser.add_argument('--anonymizer-config', '--config', dest='config', required=True,
+    parser.add_argument('--anonymizer-config', '--config', dest='config', required=required,
                         help='spact_mm config whose model.data_preprocessor holds f_A')
     parser.add_argument('--checkpoint', default=None,
                         help='checkpoint holding f_A (e.g. work_dirs/<stage-3 run>/final.pth)')
@@ -51,7 +58,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument('source', help='a video file, a folder of videos, a camera index '
                         '(e.g. 0) or a stream URL (rtsp://..., http://...)')
-    add_anonymizer_args(parser)
+    add_anonymizer_args(parser, required=False)
+    parser.add_argument('--method', choices=sorted(FACE_METHODS), default=None,
+                        help='face anonymization: "face" (learned M; give --checkpoint) or a '
+                        'face baseline; faces from OpenCV\'s Haar cascade, only faces change; '
+                        'frames at full resolution unless --scale/--max-size')
     parser.add_argument('--out', required=True,
                         help='output video (for one input video or a live source) or folder; '
                         '"-" for a live source: raw bgr24 frames on stdout')
@@ -96,6 +107,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     live.add_argument('--fps', type=float, default=None,
                       help='frame rate written for a live source (default: its own, else 25)')
     args = parser.parse_args(argv)
+    if args.method is not None and args.config is None:
+        from spact_mm.apis.demo import config_dir
+        args.config = osp.join(config_dir(), 'face', FACE_METHODS[args.method])
+    if args.config is None:
+        parser.error('give --anonymizer-config (or --method)')
+    if args.method == 'face' and args.checkpoint is None:
+        parser.error('--method face needs --checkpoint (an untrained M leaves faces unchanged)')
+    if args.method is not None and args.scale is None and args.max_size is None:
+        args.scale = 1.0  # faces must keep their pixels for the detector
     if args.backend == 'onnxruntime' and args.onnx is not None and args.checkpoint is not None:
         print('warning: --onnx given: f_A comes from the ONNX file, --checkpoint only sets '
               'the trained size', file=sys.stderr)
@@ -147,6 +167,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     print(f'anonymized {len(results)} video(s), {frames} frames in {seconds:.1f} s: '
           f'{frames / max(seconds, 1e-9):.1f} frames/s (decode + f_A + encode, '
           f'{runner.backend} on {runner.device})')
+    face_f_a = getattr(runner, 'module', None)
+    if hasattr(face_f_a, 'faces_found'):
+        print(f'faces found: {face_f_a.faces_found} (face boxes anonymized; tracker miss rate '
+              f'{100 * face_f_a.miss_rate:.1f}%: boxes held over a missed detection)')
     if failures:
         print(f'{len(failures)} video(s) failed:', file=sys.stderr)
         for path, msg in failures:

@@ -705,6 +705,9 @@ def anonymize_video(anonymizer,
                     write(frames, anon)
                 count += len(frames)
                 if bar is not None:
+                    faces = getattr(getattr(runner, 'module', None), 'faces_found', None)
+                    if faces is not None:  # a face f_A: faces found so far (tqdm: frames/s)
+                        bar.set_postfix(faces=faces, refresh=False)
                     bar.update(len(frames))
             rest = stream.flush()
             if len(rest):

@@ -335,3 +335,48 @@ def test_step1_maximises_the_identity_loss():
     assert pairs
     for a, b in pairs:  # the reversal with omega = 0.5 gives -0.5 x the plain gradient
         torch.testing.assert_close(a, -0.5 * b, rtol=1e-4, atol=1e-7)
+
+
+# ----------------------------------------------------------------------------- tools
+def test_anonymize_video_face_method_side_by_side(tmp_path, capsys):
+    from conftest import load_tool
+
+    clip = _real_clip()
+    src = tmp_path / 'astro.mp4'
+    w = cv2.VideoWriter(str(src), cv2.VideoWriter_fourcc(*'mp4v'), 8, clip.shape[2:0:-1])
+    for f in clip[:6]:
+        w.write(np.ascontiguousarray(f[..., ::-1]))
+    w.release()
+    out = tmp_path / 'out.mp4'
+    tool = load_tool('anonymize_video.py')
+    assert tool.main([str(src), '--method', 'face-mask', '--out', str(out), '--side-by-side',
+                      '--no-progress']) == 0
+    assert 'faces found: ' in capsys.readouterr().out
+    cap = cv2.VideoCapture(str(out))
+    ok, frame = cap.read()
+    cap.release()
+    assert ok and frame.shape == (128, 256, 3)  # raw | anonymized
+    raw, anon = frame[:, :128].astype(int), frame[:, 128:].astype(int)
+    box = clip_box(HaarFaceDetector()(clip[0])[0], 128, 128)
+    face = (slice(box[1] + 2, box[3] - 2), slice(box[0] + 2, box[2] - 2))
+    assert anon[face].mean() < 20 < raw[face].mean()  # the face is blackened
+    assert np.abs(anon[-10:] - raw[-10:]).mean() < 3  # below the face: unchanged (codec noise)
+
+
+def test_equal_error_rate_against_a_threshold_scan():
+    from spact_mm.evaluation.face_attacks import equal_error_rate
+
+    rng = np.random.default_rng(0)
+    genuine = np.r_[np.ones(300, bool), np.zeros(900, bool)]
+    scores = np.r_[rng.normal(1.0, 1.0, 300), rng.normal(0.0, 1.0, 900)]
+    far_frr = []
+    for t in np.sort(scores):  # accept when score >= t
+        far = (scores[~genuine] >= t).mean()
+        frr = (scores[genuine] < t).mean()
+        far_frr.append((far, frr))
+    far, frr = np.array(far_frr).T
+    i = int(np.argmin(np.abs(far - frr)))
+    ref = 100 * (far[i] + frr[i]) / 2
+    assert equal_error_rate(scores, genuine) == pytest.approx(ref, abs=0.5)
+    assert equal_error_rate(np.r_[np.ones(5), np.zeros(5)], np.r_[np.ones(5), np.zeros(5)]
+                            .astype(bool)) == 0.0

@@ -79,14 +79,25 @@ class HaarFaceDetector:
                  upscale_to: Optional[int] = 192) -> None:
         import os.path as osp
 
-        path = cascade if osp.isfile(cascade) else osp.join(cv2.data.haarcascades, cascade)
-        self.classifier = cv2.CascadeClassifier(path)
-        if self.classifier.empty():
-            raise FileNotFoundError(f'cannot load the Haar cascade {path}')
+        self.path = cascade if osp.isfile(cascade) else osp.join(cv2.data.haarcascades, cascade)
+        self._load()
         self.scale_factor = scale_factor
         self.min_neighbors = min_neighbors
         self.min_size = min_size
         self.upscale_to = upscale_to
+
+    def _load(self) -> None:
+        self.classifier = cv2.CascadeClassifier(self.path)
+        if self.classifier.empty():
+            raise FileNotFoundError(f'cannot load the Haar cascade {self.path}')
+
+    def __getstate__(self) -> dict:
+        """Picklable state (copies, DataLoader workers): the cascade is reloaded from its file."""
+        return {k: v for k, v in self.__dict__.items() if k != 'classifier'}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._load()
 
     def __call__(self, frame: np.ndarray) -> List[List[float]]:
         """Face boxes ``[x1, y1, x2, y2]`` of an (H, W, 3) uint8 RGB frame."""
