@@ -219,3 +219,45 @@ def action_attack(anon_tr: torch.Tensor, anon_val: torch.Tensor, train: FaceSpli
                             seed, "f'_T", progress)
     return 100. * accuracy(predict(model, normalize(small(anon_val))),
                            torch.as_tensor(val.action))
+
+
+def detector_recall(root: str, split: str = 'val', every: int = 4, iou_thr: float = 0.3,
+                    detector: Optional[dict] = None, max_gap: int = 2) -> Dict[str, float]:
+    """How often a face detector finds the ground-truth face of the synthetic clips.
+
+    Every ``every``-th clip of the split, all frames at the stored resolution. A frame counts
+    as found when a detected (``expand`` 1.2) box overlaps the ground-truth box with IoU
+    above ``iou_thr``; ``with_tracking`` counts the boxes a :class:`FaceTracker` adds.
+
+    Returns:
+        ``dict(frames, recall, recall_with_tracking, false_positives)`` (recalls in %).
+    """
+    import cv2
+
+    from spact_mm.models.anonymizers.face import FaceTracker, box_iou, expand_box
+    from spact_mm.registry import MODELS
+
+    det = MODELS.build(detector or dict(type='HaarFaceDetector'))
+    with open(osp.join(root, 'annotations', f'face_videos_{split}.json')) as f:
+        ann = json.load(f)
+    frames = found = tracked = false_pos = 0
+    for e in ann['data_list'][::every]:
+        cap = cv2.VideoCapture(osp.join(root, e['filename']))
+        tracker = FaceTracker(max_gap=max_gap)
+        t = 0
+        while True:
+            ok, fr = cap.read()
+            if not ok:
+                break
+            gt = e['face_boxes'][t][0]
+            t += 1
+            boxes = [expand_box(b, 1.2) for b in det(np.ascontiguousarray(fr[..., ::-1]))]
+            used = tracker.update(boxes)
+            frames += 1
+            found += any(box_iou(b, gt) > iou_thr for b in boxes)
+            tracked += any(box_iou(b, gt) > iou_thr for b in used)
+            false_pos += sum(box_iou(b, gt) <= iou_thr for b in boxes)
+        cap.release()
+    return dict(frames=frames, recall=100. * found / max(frames, 1),
+                recall_with_tracking=100. * tracked / max(frames, 1),
+                false_positives=int(false_pos))

@@ -27,6 +27,7 @@ from spact_mm.evaluation.attackers import FitSettings  # noqa: E402
 from spact_mm.evaluation.face_attacks import (  # noqa: E402
     action_attack,
     anonymize_split,
+    detector_recall,
     identity_attacks,
     load_face_split,
 )
@@ -93,8 +94,13 @@ def main(argv=None) -> dict:
     parser.add_argument('--learned-checkpoint', default=None)
     parser.add_argument('--out-dir', default='docs/results/face')
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--ident-iters', type=int, default=300)
-    parser.add_argument('--action-iters', type=int, default=150)
+    parser.add_argument('--ident-iters', type=int, default=100)
+    parser.add_argument('--action-iters', type=int, default=60)
+    parser.add_argument('--append', action='store_true',
+                        help='keep the methods already in OUT_DIR/face_results.json (same '
+                        'data, seed and settings) and add these')
+    parser.add_argument('--haar-recall', action='store_true',
+                        help="also measure how often OpenCV's Haar cascade finds the faces")
     parser.add_argument('--progress', action='store_true')
     args = parser.parse_args(argv)
     if 'learned' in args.methods and not (args.learned_config and args.learned_checkpoint):
@@ -107,8 +113,8 @@ def main(argv=None) -> dict:
     t0 = time.time()
     train, val = load_face_split(args.root, 'train'), load_face_split(args.root, 'val')
     num_ids = int(max(train.identity.max(), val.identity.max())) + 1
-    ident_fit = FitSettings(iters=args.ident_iters, batch_size=64, lr=1e-3, eval_every=50)
-    action_fit = FitSettings(iters=args.action_iters, batch_size=16, lr=1e-3, eval_every=50)
+    ident_fit = FitSettings(iters=args.ident_iters, batch_size=64, lr=1e-3, eval_every=25)
+    action_fit = FitSettings(iters=args.action_iters, batch_size=16, lr=1e-3, eval_every=20)
     raw_tr = anonymize_split(None, train)
     out = dict(root=args.root, seed=args.seed, train_clips=len(train.clips),
                val_clips=len(val.clips), num_identities=num_ids,
@@ -118,6 +124,15 @@ def main(argv=None) -> dict:
                              crops='4 face crops per clip, 32x32 (roi_align of GT boxes)'),
                learned=dict(config=args.learned_config, checkpoint=args.learned_checkpoint),
                methods={})
+    path = osp.join(args.out_dir, 'face_results.json')
+    if args.append and osp.isfile(path):
+        with open(path) as f:
+            old = json.load(f)
+        same = ('root', 'seed', 'settings', 'train_clips', 'val_clips')
+        if any(old.get(k) != out[k] for k in same):
+            parser.error(f'--append: {path} was measured with other data or settings')
+        out['methods'] = old['methods']
+        out['learned'] = old.get('learned') if 'learned' not in args.methods else out['learned']
     embedder = None
     for name in args.methods:
         f_a = build(name, args)
@@ -132,9 +147,12 @@ def main(argv=None) -> dict:
         out['methods'][name] = {k: round(float(v), 2) if k != 'mean_abs_change'
                                 else round(v, 4) for k, v in res.items()}
         print(name, json.dumps(out['methods'][name]), f'{time.time() - t0:.0f} s', flush=True)
+    if args.haar_recall:
+        out['haar_val'] = detector_recall(args.root, 'val')
+        print('Haar cascade on the val faces:', json.dumps(out['haar_val']), flush=True)
     out['seconds'] = round(time.time() - t0, 1)
     os.makedirs(args.out_dir, exist_ok=True)
-    _atomic(osp.join(args.out_dir, 'face_results.json'), json.dumps(out, indent=1).encode())
+    _atomic(path, json.dumps(out, indent=1).encode())
     plot(out, osp.join(args.out_dir, 'face_tradeoff.png'))
     print(f'wrote {args.out_dir}/face_results.json and face_tradeoff.png')
     return out
