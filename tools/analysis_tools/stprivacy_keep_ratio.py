@@ -16,7 +16,8 @@ from spact_mm.utils.checkpoint import atomic_output
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument('audits', nargs='+', help='audit.json of methods keep-<ratio>')
     parser.add_argument('--out', required=True, help='output prefix (.json and .png)')
     args = parser.parse_args(argv)
