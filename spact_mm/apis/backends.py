@@ -44,6 +44,21 @@ INPUT_NAME, OUTPUT_NAME = 'input', 'output'
 META_PREFIX = 'spact_mm.'
 
 
+def passive_threads() -> bool:
+    """Whether idle worker threads sleep rather than spin: ``OMP_WAIT_POLICY=PASSIVE``.
+
+    PyTorch's OpenMP runtime reads the variable once, when ``torch`` is first
+    imported, so it must be set before that (the CLIs ``tools/anonymize_video.py``
+    and ``tools/analysis_tools/benchmark_anonymizer.py`` default it to ``PASSIVE``
+    before their imports). On cores shared with other jobs, spinning threads
+    wait for a descheduled peer at every parallel region: on 2 shared cores the
+    fused PyTorch path ran 2-4x faster with ``PASSIVE`` (docs/benchmark.md,
+    section 5). ONNX Runtime's own thread pool follows the same policy here
+    (:class:`OnnxRuntimeAnonymizer` ``spinning``).
+    """
+    return os.environ.get('OMP_WAIT_POLICY', '').strip().upper() == 'PASSIVE'
+
+
 def _missing_extra(package: str) -> ImportError:
     return ImportError(f'{package} is not installed; it is an optional extra of spact_mm: '
                        f'pip install "spact_mm[deploy]" (or pip install -r '
@@ -442,13 +457,16 @@ class OnnxRuntimeAnonymizer(_AnonymizerRunner):
         tile: As for :class:`TorchAnonymizer` (f_A's margin from the model's
             ``spact_mm.receptive_margin`` metadata, else ``margin``).
         margin: f_A's :func:`receptive_margin`, for models exported without it.
+        spinning: Whether idle intra-op threads spin (ONNX Runtime's
+            ``session.intra_op.allow_spinning``); ``None``: not when
+            :func:`passive_threads`, else ONNX Runtime's default (spin).
     """
 
     backend = 'onnxruntime'
 
     def __init__(self, model: Union[str, bytes], num_threads: Optional[int] = None,
                  trained_size: Optional[int] = None, tile: Optional[int] = None,
-                 margin: Optional[int] = None) -> None:
+                 margin: Optional[int] = None, spinning: Optional[bool] = None) -> None:
         if isinstance(model, (str, os.PathLike)) and not osp.isfile(model):
             raise FileNotFoundError(f'ONNX model not found: {model}')
         try:
@@ -460,6 +478,11 @@ class OnnxRuntimeAnonymizer(_AnonymizerRunner):
             opts.intra_op_num_threads = int(num_threads)
             opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if spinning is None:
+            spinning = not passive_threads()
+        self.spinning = bool(spinning)
+        opts.add_session_config_entry('session.intra_op.allow_spinning',
+                                      '1' if spinning else '0')
         try:
             self.session = ort.InferenceSession(
                 model if isinstance(model, bytes) else str(model), opts,

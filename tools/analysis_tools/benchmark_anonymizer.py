@@ -14,6 +14,9 @@ import os.path as osp
 import sys
 from typing import Optional, Sequence
 
+# Idle OpenMP threads sleep instead of spinning (read once, at torch's import; an explicit
+# OMP_WAIT_POLICY wins); ONNX Runtime's threads follow (spact_mm.apis.backends.passive_threads)
+os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 if importlib.util.find_spec('spact_mm') is None:  # run from a checkout, not installed
     sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 if osp.dirname(osp.abspath(__file__)) not in sys.path:  # the module beside it, under runpy too
@@ -55,7 +58,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     load = os.getloadavg() if hasattr(os, 'getloadavg') else None
     print(f'# {args.threads} threads, {os.cpu_count()} CPUs, load average '
-          f'{" ".join(f"{v:.2f}" for v in load) if load else "unknown"}')
+          f'{" ".join(f"{v:.2f}" for v in load) if load else "unknown"}, '
+          f'OMP_WAIT_POLICY={os.environ.get("OMP_WAIT_POLICY")}')
     print(HEADER)
     print('|' + ' --- |' * HEADER.count(' | ') + ' --- |')
     rows = benchmark(args.anonymizers, args.sizes, args.backends, args.iters, args.warmup,
