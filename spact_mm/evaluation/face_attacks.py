@@ -5,15 +5,19 @@ each method (raw, the face baselines, the learned M) anonymizes every clip of
 the training and validation splits on the ground-truth face boxes; then, all
 models trained *fresh* (the audit's threat model, :mod:`~spact_mm.evaluation.attackers`):
 
-- **identification**: an identity classifier (mmpretrain ResNet-18 on face
-  crops, :class:`FeatureClassifier` + :func:`fit_network`) trained on
-  anonymized training faces, top-1 on anonymized validation faces;
+- **identification**: an identity classifier trained on anonymized training
+  faces, top-1 on anonymized validation faces;
 - **verification against a raw gallery**: an identity embedding trained on
   *raw* training faces (the attacker holds un-anonymized photos of everyone);
   anonymized validation faces are probes against the raw training faces:
   top-1 (:func:`reid_scores`) and the equal error rate of genuine / impostor
   cosine scores to each identity's mean gallery embedding (scikit-learn's
   ``roc_curve``; EER where the false accept rate equals the false reject rate);
+
+  two attacker families: :func:`linear_identity_attacks` (scikit-learn on crop
+  pixels: PCA + logistic regression, and Fisherfaces for the embedding; light
+  enough for shared CPUs) and :func:`identity_attacks` (mmpretrain ResNet-18
+  networks, :class:`FeatureClassifier` + :func:`fit_network`);
 - **action**: a fresh R3D-18 f'_T (:func:`video_backbone`) trained on the
   anonymized training clips, top-1 on the anonymized validation clips.
 
@@ -190,20 +194,75 @@ def identity_attacks(anon_tr: torch.Tensor, anon_val: torch.Tensor, raw_tr: torc
 
     q, g = feats(xva), feats(gtr)
     reid = reid_scores(q, yva, g, gid)
-    ids = np.unique(gid)
-    cent = np.stack([g[gid == i].mean(0) for i in ids])
-    qn = q / np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-12)
-    cn = cent / np.maximum(np.linalg.norm(cent, axis=1, keepdims=True), 1e-12)
-    sim = qn @ cn.T
-    genuine = yva[:, None] == ids[None, :]
-    eer = equal_error_rate(sim.ravel(), genuine.ravel())
+    eer = _centroid_eer(q, yva, g, gid)
     return dict(ident_top1=ident, verif_top1=reid['top1'], verif_eer=eer,
                 chance_top1=100. / num_ids, _raw_embedder=raw_embedder)
 
 
+def linear_identity_attacks(anon_tr: torch.Tensor, anon_val: torch.Tensor,
+                            raw_tr: torch.Tensor, train: FaceSplit, val: FaceSplit,
+                            num_ids: int, seed: int = 0, crop: int = 24,
+                            c_grid: Tuple[float, ...] = (0.01, 0.1, 1.0)) -> Dict[str, float]:
+    """The CPU-light identity attacks: scikit-learn models on face-crop pixels.
+
+    - identification: ``StandardScaler -> PCA(100) -> LogisticRegression`` trained on the
+      anonymized training faces (C chosen on a hold-out of the training split), top-1 on the
+      anonymized validation faces;
+    - verification against a raw gallery: ``StandardScaler -> PCA(100) ->
+      LinearDiscriminantAnalysis`` fitted on the *raw* training faces (Fisherfaces), raw
+      training faces as the gallery, anonymized validation faces as probes: top-1 and EER as
+      in :func:`identity_attacks`.
+
+    Returns:
+        ``dict(ident_top1, verif_top1, verif_eer)`` in percent.
+    """
+    from sklearn.decomposition import PCA
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    def flat(x):
+        return x.flatten(1).numpy().astype(np.float64)
+
+    xtr, ytr = face_crops(anon_tr, train, size=crop)
+    xva, yva = face_crops(anon_val, val, size=crop)
+    gtr, gid = face_crops(raw_tr, train, size=crop)
+    xtr, xva, gtr = flat(xtr), flat(xva), flat(gtr)
+    tr, ho = _holdout(len(xtr), 0.15, seed)
+    best, best_acc = None, -1.0
+    for c in c_grid:
+        clf = make_pipeline(StandardScaler(), PCA(100, random_state=seed),
+                            LogisticRegression(C=c, max_iter=500, random_state=seed))
+        clf.fit(xtr[tr], ytr[tr])
+        acc = float((clf.predict(xtr[ho]) == ytr[ho]).mean())
+        if acc > best_acc:
+            best, best_acc = c, acc
+    clf = make_pipeline(StandardScaler(), PCA(100, random_state=seed),
+                        LogisticRegression(C=best, max_iter=500, random_state=seed))
+    clf.fit(xtr, ytr)
+    ident = 100. * float((clf.predict(xva) == yva).mean())
+    emb = make_pipeline(StandardScaler(), PCA(100, random_state=seed),
+                        LinearDiscriminantAnalysis()).fit(gtr, gid)
+    q, g = emb.transform(xva), emb.transform(gtr)
+    reid = reid_scores(q, yva, g, gid)
+    return dict(ident_top1=ident, verif_top1=reid['top1'],
+                verif_eer=_centroid_eer(q, yva, g, gid))
+
+
+def _centroid_eer(q: np.ndarray, q_ids: np.ndarray, g: np.ndarray, g_ids: np.ndarray) -> float:
+    """EER (%) of cosine scores between each probe and each identity's mean gallery feature."""
+    ids = np.unique(g_ids)
+    cent = np.stack([g[g_ids == i].mean(0) for i in ids])
+    qn = q / np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-12)
+    cn = cent / np.maximum(np.linalg.norm(cent, axis=1, keepdims=True), 1e-12)
+    genuine = q_ids[:, None] == ids[None, :]
+    return equal_error_rate((qn @ cn.T).ravel(), genuine.ravel())
+
+
 def action_attack(anon_tr: torch.Tensor, anon_val: torch.Tensor, train: FaceSplit,
                   val: FaceSplit, settings: FitSettings, seed: int = 0, size: int = 32,
-                  progress: bool = False) -> float:
+                  progress: bool = False, width: int = 16) -> float:
     """Top-1 (%) of a fresh R3D-18 f'_T trained on the anonymized training clips.
 
     The clips are resized to ``size`` (area) to keep the CPU cost of the demo low.
@@ -215,7 +274,7 @@ def action_attack(anon_tr: torch.Tensor, anon_val: torch.Tensor, train: FaceSpli
         return y.reshape(n, t, c, size, size).permute(0, 2, 1, 3, 4).contiguous()
 
     num = int(max(train.action.max(), val.action.max())) + 1
-    model = _fit_classifier(video_backbone(), small(anon_tr), train.action, num, settings,
+    model = _fit_classifier(video_backbone(width), small(anon_tr), train.action, num, settings,
                             seed, "f'_T", progress)
     return 100. * accuracy(predict(model, normalize(small(anon_val))),
                            torch.as_tensor(val.action))

@@ -29,6 +29,7 @@ from spact_mm.evaluation.face_attacks import (  # noqa: E402
     anonymize_split,
     detector_recall,
     identity_attacks,
+    linear_identity_attacks,
     load_face_split,
 )
 
@@ -66,6 +67,19 @@ def plot(results: dict, path: str) -> None:
     _atomic(path, buf.getvalue())
 
 
+def markdown_table(results: dict) -> str:
+    """The results as a markdown table (one row per method)."""
+    rows = ['| method | identification top-1 (%) | verification vs raw gallery: top-1 (%) | '
+            "EER (%) | fresh f'_T action top-1 (%) | mean abs. pixel change |",
+            '| --- | --- | --- | --- | --- | --- |']
+    for name, r in results['methods'].items():
+        rows.append(f"| {name} | {r['ident_top1']:.1f} | {r['verif_top1']:.1f} | "
+                    f"{r['verif_eer']:.1f} | {r['action_top1']:.1f} | {r['mean_abs_change']:.4f} |")
+    rows.append(f"| chance | {results['chance_ident_top1']:.1f} | "
+                f"{results['chance_ident_top1']:.1f} | 50.0 | 25.0 | |")
+    return '\n'.join(rows)
+
+
 def build(name: str, args):
     """The f_A of a method name (``None`` for raw)."""
     import torch  # noqa: F401
@@ -94,7 +108,12 @@ def main(argv=None) -> dict:
     parser.add_argument('--learned-checkpoint', default=None)
     parser.add_argument('--out-dir', default='docs/results/face')
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--ident-iters', type=int, default=100)
+    parser.add_argument('--attacker', choices=['linear', 'cnn'], default='linear',
+                        help='identity attackers: scikit-learn on crop pixels (CPU-light) or '
+                        'mmpretrain ResNet-18 networks')
+    parser.add_argument('--ident-iters', type=int, default=100, help='cnn attacker only')
+    parser.add_argument('--action-width', type=int, default=8,
+                        help="base channels of the fresh R3D-18 f'_T")
     parser.add_argument('--action-iters', type=int, default=60)
     parser.add_argument('--append', action='store_true',
                         help='keep the methods already in OUT_DIR/face_results.json (same '
@@ -119,9 +138,11 @@ def main(argv=None) -> dict:
     out = dict(root=args.root, seed=args.seed, train_clips=len(train.clips),
                val_clips=len(val.clips), num_identities=num_ids,
                chance_ident_top1=100. / num_ids,
-               settings=dict(ident_iters=args.ident_iters, action_iters=args.action_iters,
+               settings=dict(attacker=args.attacker, ident_iters=args.ident_iters,
+                             action_iters=args.action_iters, action_width=args.action_width,
                              clip='8 frames (interval 2) at 64x64; f\'_T at 32x32',
-                             crops='4 face crops per clip, 32x32 (roi_align of GT boxes)'),
+                             crops='4 face crops per clip (roi_align of GT boxes), 24x24 for '
+                             'the linear attackers, 32x32 for the cnn ones'),
                learned=dict(config=args.learned_config, checkpoint=args.learned_checkpoint),
                methods={})
     path = osp.join(args.out_dir, 'face_results.json')
@@ -137,12 +158,15 @@ def main(argv=None) -> dict:
     for name in args.methods:
         f_a = build(name, args)
         a_tr, a_val = anonymize_split(f_a, train), anonymize_split(f_a, val)
-        res = identity_attacks(a_tr, a_val, raw_tr, train, val, num_ids, ident_fit, args.seed,
-                               args.progress, raw_embedder=embedder)
-        embedder = res.pop('_raw_embedder')
-        res.pop('chance_top1')
+        if args.attacker == 'cnn':
+            res = identity_attacks(a_tr, a_val, raw_tr, train, val, num_ids, ident_fit,
+                                   args.seed, args.progress, raw_embedder=embedder)
+            embedder = res.pop('_raw_embedder')
+            res.pop('chance_top1')
+        else:
+            res = linear_identity_attacks(a_tr, a_val, raw_tr, train, val, num_ids, args.seed)
         res['action_top1'] = action_attack(a_tr, a_val, train, val, action_fit, args.seed,
-                                           progress=args.progress)
+                                           progress=args.progress, width=args.action_width)
         res['mean_abs_change'] = float((a_val - val.clips).abs().mean())
         out['methods'][name] = {k: round(float(v), 2) if k != 'mean_abs_change'
                                 else round(v, 4) for k, v in res.items()}
@@ -154,6 +178,7 @@ def main(argv=None) -> dict:
     os.makedirs(args.out_dir, exist_ok=True)
     _atomic(path, json.dumps(out, indent=1).encode())
     plot(out, osp.join(args.out_dir, 'face_tradeoff.png'))
+    print(markdown_table(out))
     print(f'wrote {args.out_dir}/face_results.json and face_tradeoff.png')
     return out
 
