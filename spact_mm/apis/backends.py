@@ -1,4 +1,4 @@
-"""Runtime backends for a deployed f_A: PyTorch (fused, channels-last) and ONNX Runtime.
+"""Runtime backends for a deployed f_A: PyTorch (fused, channels-last), ONNX Runtime, OpenVINO.
 
 Both backends are *runners* with one interface, which
 :func:`spact_mm.apis.inference.anonymize_frames`, ``anonymize_video`` and the
@@ -13,7 +13,8 @@ that :func:`~spact_mm.apis.inference.init_anonymizer` builds:
 :class:`TorchAnonymizer` runs a copy of f_A with every conv + BatchNorm pair
 fused (mmcv's ``fuse_conv_bn``), in channels-last memory format and under
 ``torch.inference_mode``. :class:`OnnxRuntimeAnonymizer` runs an ONNX export of
-f_A (:func:`export_onnx`, dynamic batch, time and spatial sizes) in ONNX Runtime.
+f_A (:func:`export_onnx`, dynamic batch, time and spatial sizes) in ONNX Runtime;
+:class:`OpenVinoAnonymizer` runs the same export in OpenVINO (optional).
 Both run large frames of a UNet f_A in overlapping spatial tiles
 (:func:`run_tiled`, margin :func:`receptive_margin`): the output is the
 whole frame's, and f_A's activations hold one tile at a time.
@@ -37,7 +38,7 @@ import torch.nn as nn
 
 from spact_mm.models.anonymizers.clip_utils import is_clip_level
 
-BACKENDS = ('torch', 'onnxruntime')
+BACKENDS = ('torch', 'onnxruntime', 'openvino')
 #: The ONNX model's input and output names.
 INPUT_NAME, OUTPUT_NAME = 'input', 'output'
 #: ``metadata_props`` keys written by :func:`export_onnx`.
@@ -490,9 +491,15 @@ class OnnxRuntimeAnonymizer(_AnonymizerRunner):
         except Exception as e:
             where = 'the given bytes' if isinstance(model, bytes) else model
             raise ValueError(f'ONNX Runtime cannot load {where}: {e}') from e
-        meta = {k[len(META_PREFIX):]: v
-                for k, v in self.session.get_modelmeta().custom_metadata_map.items()
-                if k.startswith(META_PREFIX)}
+        self._init_from_meta(self.session.get_modelmeta().custom_metadata_map, model,
+                             trained_size, tile, margin)
+
+    def _init_from_meta(self, props: Dict[str, str], model: Union[str, bytes],
+                        trained_size: Optional[int], tile: Optional[int],
+                        margin: Optional[int]) -> None:
+        """Read :func:`export_onnx`'s ``metadata_props`` (clip level, size divisor,
+        trained size, receptive margin) into the runner's attributes."""
+        meta = {k[len(META_PREFIX):]: v for k, v in props.items() if k.startswith(META_PREFIX)}
         if 'clip_level' not in meta:
             where = 'the given model' if isinstance(model, bytes) else model
             raise ValueError(f'{where} was not written by spact_mm export_onnx (no '
@@ -514,6 +521,55 @@ class OnnxRuntimeAnonymizer(_AnonymizerRunner):
         return torch.from_numpy(self.run_numpy(x.detach().cpu().float().numpy()))
 
 
+class OpenVinoAnonymizer(OnnxRuntimeAnonymizer):
+    """f_A exported to ONNX and run by OpenVINO on the CPU (the ``openvino`` backend).
+
+    OpenVINO (``pip install openvino``, optional, not part of the ``deploy``
+    extra) reads the ONNX model of :func:`export_onnx` as it is (dynamic shapes)
+    and compiles it for the CPU in float32 (``INFERENCE_PRECISION_HINT``: its
+    default on some CPUs is a lower precision, 1e-3 off PyTorch). The
+    metadata (clip level, size divisor, trained size, receptive margin) is
+    read with ``onnx``.
+
+    Args:
+        model, num_threads, trained_size, tile, margin: As for
+            :class:`OnnxRuntimeAnonymizer` (``num_threads``: OpenVINO's
+            ``INFERENCE_NUM_THREADS``).
+    """
+
+    backend = 'openvino'
+
+    def __init__(self, model: Union[str, bytes], num_threads: Optional[int] = None,
+                 trained_size: Optional[int] = None, tile: Optional[int] = None,
+                 margin: Optional[int] = None) -> None:
+        if isinstance(model, (str, os.PathLike)) and not osp.isfile(model):
+            raise FileNotFoundError(f'ONNX model not found: {model}')
+        try:
+            import openvino as ov
+        except ImportError as e:
+            raise ImportError('openvino is not installed; the openvino backend needs '
+                              '"pip install openvino"') from e
+        try:
+            import onnx
+        except ImportError as e:
+            raise _missing_extra('onnx') from e
+        data = model if isinstance(model, bytes) else Path(model).read_bytes()
+        try:
+            props = {p.key: p.value for p in onnx.load_from_string(data).metadata_props}
+            core = ov.Core()
+            config = {'INFERENCE_PRECISION_HINT': 'f32'}
+            if num_threads is not None:
+                config['INFERENCE_NUM_THREADS'] = int(num_threads)
+            self.compiled = core.compile_model(core.read_model(data, b''), 'CPU', config)
+        except Exception as e:  # onnx's DecodeError, OpenVINO's RuntimeError
+            where = 'the given bytes' if isinstance(model, bytes) else model
+            raise ValueError(f'OpenVINO cannot load {where}: {e}') from e
+        self._init_from_meta(props, model, trained_size, tile, margin)
+
+    def run_numpy(self, x: np.ndarray) -> np.ndarray:
+        """Run the compiled model on a float32 array in f_A's input layout."""
+        return self.compiled(np.ascontiguousarray(x, np.float32))[0]
+
 
 def build_anonymizer_runner(anonymizer, backend: str = 'torch',
                             onnx_model: Optional[str] = None,
@@ -525,7 +581,8 @@ def build_anonymizer_runner(anonymizer, backend: str = 'torch',
     Args:
         anonymizer: An ``AnonymizerDataPreprocessor`` (or f_A); with
             ``onnx_model`` and the ``onnxruntime`` backend it may be ``None``.
-        backend: ``'torch'`` or ``'onnxruntime'``.
+        backend: ``'torch'``, ``'onnxruntime'`` or ``'openvino'`` (optional, an
+            ONNX model run by OpenVINO, :class:`OpenVinoAnonymizer`).
         onnx_model: An ONNX file of f_A (from ``tools/deployment/export_onnx.py``);
             default for ``onnxruntime``: export ``anonymizer`` in memory.
         num_threads: CPU threads of the backend (``None``: its default).
@@ -535,7 +592,8 @@ def build_anonymizer_runner(anonymizer, backend: str = 'torch',
             model built or exported here.
 
     Returns:
-        A :class:`TorchAnonymizer` or an :class:`OnnxRuntimeAnonymizer`.
+        A :class:`TorchAnonymizer`, :class:`OnnxRuntimeAnonymizer` or
+        :class:`OpenVinoAnonymizer`.
     """
     if backend not in BACKENDS:
         raise ValueError(f'backend must be one of {BACKENDS}, got {backend!r}')
@@ -548,11 +606,12 @@ def build_anonymizer_runner(anonymizer, backend: str = 'torch',
     trained = getattr(anonymizer, 'trained_size', None)
     if onnx_model is None:
         if anonymizer is None:
-            raise ValueError('the onnxruntime backend needs an ONNX model or f_A to export')
+            raise ValueError(f'the {backend} backend needs an ONNX model or f_A to export')
         onnx_model = export_onnx(anonymizer, streaming=streaming)
     margin = receptive_margin(anonymizer_module(anonymizer)) if anonymizer is not None else None
-    return OnnxRuntimeAnonymizer(onnx_model, num_threads=num_threads, trained_size=trained,
-                                 tile=tile, margin=margin)
+    runner = OpenVinoAnonymizer if backend == 'openvino' else OnnxRuntimeAnonymizer
+    return runner(onnx_model, num_threads=num_threads, trained_size=trained, tile=tile,
+                  margin=margin)
 
 
 def check_onnx(anonymizer, model: Union[str, bytes],

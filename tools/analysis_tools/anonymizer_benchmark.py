@@ -21,8 +21,10 @@ Backends: ``eager`` (f_A as trained: unfused, contiguous, ``no_grad``),
 ``torch`` (:class:`~spact_mm.apis.backends.TorchAnonymizer`: conv+BN fused,
 channels-last, ``inference_mode``), ``torch-compile`` (the same, compiled by
 ``torch.compile`` with weight freezing; the compile runs in the untimed
-warm-up) and ``onnxruntime``
-(:class:`~spact_mm.apis.backends.OnnxRuntimeAnonymizer`, optional extra).
+warm-up), ``onnxruntime``
+(:class:`~spact_mm.apis.backends.OnnxRuntimeAnonymizer`, optional extra) and
+``openvino`` (:class:`~spact_mm.apis.backends.OpenVinoAnonymizer`, the same ONNX
+export in OpenVINO; skipped when openvino is not installed).
 """
 import copy
 import time
@@ -47,7 +49,7 @@ ANONYMIZERS: Dict[str, str] = {
 }
 SIZES: Dict[str, Tuple[int, int]] = {
     '112x112': (112, 112), '640x480': (480, 640), '1920x1080': (1080, 1920)}
-BENCH_BACKENDS = ('eager', 'torch', 'torch-compile', 'onnxruntime')
+BENCH_BACKENDS = ('eager', 'torch', 'torch-compile', 'onnxruntime', 'openvino')
 
 
 def build_anonymizer(name: str) -> nn.Module:
@@ -118,7 +120,12 @@ def flops_per_frame(module: nn.Module, x: torch.Tensor) -> float:
 
 
 def _runner(module: nn.Module, backend: str, threads: int):
-    from spact_mm.apis.backends import OnnxRuntimeAnonymizer, TorchAnonymizer, export_onnx
+    from spact_mm.apis.backends import (
+        OnnxRuntimeAnonymizer,
+        OpenVinoAnonymizer,
+        TorchAnonymizer,
+        export_onnx,
+    )
 
     if backend == 'eager':
         eager = copy.deepcopy(module).eval()
@@ -132,7 +139,8 @@ def _runner(module: nn.Module, backend: str, threads: int):
         if backend in ('torch', 'torch-compile'):
             runner = TorchAnonymizer(module, compile=backend == 'torch-compile')
             return runner._run
-        runner = OnnxRuntimeAnonymizer(export_onnx(module), num_threads=threads)
+        cls = OpenVinoAnonymizer if backend == 'openvino' else OnnxRuntimeAnonymizer
+        runner = cls(export_onnx(module), num_threads=threads)
     return lambda x: runner.run_numpy(x.numpy())
 
 
