@@ -161,6 +161,7 @@ def _fit_classifier(backbone: dict, x: torch.Tensor, y: np.ndarray, num: int,
                     settings: FitSettings, seed: int, desc: str, progress: bool):
     tr, ho = _holdout(len(x), 0.15, seed)
     yt = torch.as_tensor(y, dtype=torch.long)
+    torch.manual_seed(seed)  # the initialisation must not depend on what ran before
     model = FeatureClassifier(backbone, num)
     model, _, _ = fit_network(model, normalize(x[tr]), yt[tr], F.cross_entropy, accuracy,
                               (normalize(x[ho]), yt[ho]), settings, seed, desc, progress)

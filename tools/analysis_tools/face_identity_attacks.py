@@ -52,14 +52,18 @@ def plot(results: dict, path: str) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5, 4))
-    for name, r in results['methods'].items():
+    for i, (name, r) in enumerate(results['methods'].items()):
         ax.scatter(r['ident_top1'], r['action_top1'], s=40)
         ax.annotate(name, (r['ident_top1'], r['action_top1']), textcoords='offset points',
-                    xytext=(4, 4), fontsize=8)
+                    xytext=(-30, 8 if i % 2 else -14), fontsize=8)
     ax.axvline(results['chance_ident_top1'], ls=':', c='grey', lw=1)
+    ax.axhline(25.0, ls=':', c='grey', lw=1)  # action chance (4 classes)
+    ax.set_xlim(0, 105)
+    ax.set_ylim(0, 100)
     ax.set_xlabel('identity top-1 of a fresh classifier on anonymized faces (%)')
     ax.set_ylabel("action top-1 of a fresh f'_T (%)")
-    ax.set_title('Face anonymization, synthetic faces (lower left = private)', fontsize=9)
+    ax.set_title('Face anonymization, synthetic faces (upper left: private and useful;'
+                 '\ndotted: chance)', fontsize=9)
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format='png', dpi=120)
