@@ -280,3 +280,68 @@ def test_anonymize_video_keep_ratio_option(tmp_path, capsys):
     assert main([str(video), '--out', str(tmp_path / 'u.mp4'), '--config', str(unet),
                  '--no-progress', '--device', 'cpu', '--keep-ratio', '0.5']) == 1
     assert 'STPrivacyAnonymizer only' in capsys.readouterr().err
+
+
+@pytest.fixture(scope='module')
+def synthetic_data(tmp_path_factory):
+    import contextlib
+    import io
+
+    import cv2  # noqa: F401  (before decord)
+
+    from spact_mm.datasets.synthetic import generate_synthetic_dataset
+
+    data = str(tmp_path_factory.mktemp('stprivacy') / 'data')
+    with contextlib.redirect_stdout(io.StringIO()):
+        generate_synthetic_dataset(data, seed=0, videos_per_class=1, val_videos_per_class=1,
+                                   num_frames=8, size=32)
+    return data
+
+
+def test_runner_minimax_steps_update_only_their_branches(tmp_path, synthetic_data):
+    """The demo stage 3 through mmengine's Runner, two iterations: step 1 moves f_A only
+    (sparsifier included, through loss_keep and the masked attention) and logs loss_keep;
+    step 2 moves f_T and f_B and leaves f_A."""
+    from mmengine.hooks import Hook
+    from mmengine.runner import Runner
+
+    cfg = Config.fromfile(str(next(p for p in DEMO_CFGS if 'stage3-ssl' in p.name)))
+    ds = cfg.train_dataloader.dataset
+    ds.ann_file = ds.ann_file.replace('data/synthetic', synthetic_data)
+    ds.data_prefix = dict(video=synthetic_data)
+    cfg.model.init_cfg = None  # no stage-2 checkpoint here
+    cfg.model.data_preprocessor.anonymizer.update(num_layers=2, mlp_ratio=1.)  # faster
+    cfg.train_dataloader.update(batch_size=2, num_workers=0, persistent_workers=False)
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=2, val_interval=100)
+    cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    cfg.test_cfg = cfg.test_dataloader = cfg.test_evaluator = None
+    cfg.custom_hooks = []
+    cfg.default_hooks.pop('anonymization_grid')
+    cfg.work_dir = str(tmp_path / 'work')
+    cfg.default_hooks.logger.interval = 1
+    cfg.default_hooks.checkpoint.interval = 100
+    runner = Runner.from_cfg(cfg)
+    model = runner.model
+    changed, loss_keep = [], []
+
+    class Record(Hook):
+        """Which parameters each iteration moved (after the Runner's weight init)."""
+
+        def before_train_iter(self, runner, batch_idx, data_batch=None):
+            self.snap = {k: v.detach().clone() for k, v in model.named_parameters()}
+
+        def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+            changed.append({k for k, v in model.named_parameters()
+                            if not torch.equal(self.snap[k], v)})
+            loss_keep.append(outputs.get('loss_keep'))
+
+    runner.register_hook(Record(), priority='VERY_LOW')
+    runner.train()
+    step1, step2 = changed
+    f_a = {k for k, _ in model.named_parameters() if k.startswith('data_preprocessor.anonymizer.')}
+    assert step1 <= f_a
+    assert any('.sparsifier.' in k for k in step1) and any('.head.' in k for k in step1)
+    assert not step2 & f_a
+    assert any(k.startswith('backbone.') for k in step2)
+    assert any(k.startswith('privacy_head.') for k in step2)
+    assert loss_keep[0] is not None and torch.isfinite(loss_keep[0])
