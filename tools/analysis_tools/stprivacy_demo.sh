@@ -9,7 +9,9 @@
 # Environment: WORK (training, work_dirs/stprivacy), AUDIT (work_dirs/audit-stprivacy),
 # DATA (audit data, data/synthetic-val32), RAW (the raw audit of the same protocol and
 # seed: docs/results/audit/same/seed0/raw/audit.json, full mode; the sweep audits raw in
-# quick mode itself), SEED (training seed, 0), RATIOS ("1.0 0.7 0.5 0.3"), PYTHON.
+# quick mode itself), SEED (training seed, 0), RATIOS ("1.0 0.7 0.5 0.3"), PYTHON,
+# ITERS2 / ITERS3 (iterations of stages 2 and 3; default: the configs' 150). The run of
+# docs/stprivacy.md used ITERS2=100 ITERS3=80 (CPU time).
 set -euo pipefail
 WORK=${WORK:-work_dirs/stprivacy}
 AUDIT=${AUDIT:-work_dirs/audit-stprivacy}
@@ -44,9 +46,9 @@ else
   F_A=None
 fi
 train stage2 $C/stprivacy-stage2_vit-tiny-r3d18-r18_150iter_synthetic-a.py \
-    model.data_preprocessor.checkpoint="$F_A"
+    model.data_preprocessor.checkpoint="$F_A" train_cfg.max_iters="${ITERS2:-150}"
 train stage3 $C/stprivacy-stage3-ssl_vit-tiny-r3d18-r18_minimax-150iter_synthetic-a.py \
-    model.init_cfg.checkpoint="$WORK/stage2/final.pth"
+    model.init_cfg.checkpoint="$WORK/stage2/final.pth" train_cfg.max_iters="${ITERS3:-150}"
 audit same/stprivacy stprivacy full "$RAW" 0.5
 [ -f "$AUDIT/sweep/raw/audit.json" ] || $PY tools/privacy_audit.py $PROTOCOL --anonymizer raw \
     --mode quick --seed 0 --work-dir "$AUDIT/sweep/raw" --data-root "$DATA" --no-progress
