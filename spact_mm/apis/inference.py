@@ -82,10 +82,10 @@ def init_anonymizer(config: Union[str, Path, Config],
             with only the anonymizer). ``None`` keeps the config's own
             ``checkpoint`` entry (or untrained weights if it has none).
         device: Where to run; default ``cuda:0`` if available, else ``cpu``.
-        backend: ``None`` (default): return the preprocessor itself. ``'torch'``
-            or ``'onnxruntime'``: return a runner of that backend
+        backend: ``None`` (default): return the preprocessor itself. ``'torch'``,
+            ``'onnxruntime'`` or ``'openvino'``: return a runner of that backend
             (:func:`spact_mm.apis.backends.build_anonymizer_runner`, with ``backend_kwargs``
-            such as ``onnx_model``, ``num_threads``, ``compile``), accepted by
+            such as ``onnx_model``, ``num_threads``, ``compile``, ``tile``), accepted by
             :func:`anonymize_frames`, :func:`anonymize_video` and
             :func:`anonymize_stream`.
 
