@@ -71,6 +71,21 @@ def plot(results: dict, path: str) -> None:
     _atomic(path, buf.getvalue())
 
 
+def write_examples(clips, path: str, every: int = 13, count: int = 8) -> None:
+    """First frames of ``count`` validation clips (every ``every``-th), side by side, 2x."""
+    import cv2
+    import numpy as np
+
+    os.makedirs(osp.dirname(path) or '.', exist_ok=True)
+    frames = clips[::every][:count, :, 0].permute(0, 2, 3, 1).clamp(0, 1).numpy()
+    strip = np.concatenate(list((frames * 255).round().astype(np.uint8)), axis=1)
+    strip = cv2.resize(strip, None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST)
+    ok, buf = cv2.imencode('.png', np.ascontiguousarray(strip[..., ::-1]))
+    if not ok:
+        raise OSError(f'cannot encode {path}')
+    _atomic(path, buf.tobytes())
+
+
 def markdown_table(results: dict) -> str:
     """The results as a markdown table (one row per method)."""
     rows = ['| method | identification top-1 (%) | verification vs raw gallery: top-1 (%) | '
@@ -172,6 +187,7 @@ def main(argv=None) -> dict:
         res['action_top1'] = action_attack(a_tr, a_val, train, val, action_fit, args.seed,
                                            progress=args.progress, width=args.action_width)
         res['mean_abs_change'] = float((a_val - val.clips).abs().mean())
+        write_examples(a_val, osp.join(args.out_dir, f'examples_{name}.png'))
         out['methods'][name] = {k: round(float(v), 2) if k != 'mean_abs_change'
                                 else round(v, 4) for k, v in res.items()}
         print(name, json.dumps(out['methods'][name]), f'{time.time() - t0:.0f} s', flush=True)
