@@ -231,19 +231,20 @@ def linear_identity_attacks(anon_tr: torch.Tensor, anon_val: torch.Tensor,
     gtr, gid = face_crops(raw_tr, train, size=crop)
     xtr, xva, gtr = flat(xtr), flat(xva), flat(gtr)
     tr, ho = _holdout(len(xtr), 0.15, seed)
+    k = min(100, len(tr) - 1, xtr.shape[1])  # PCA(100), fewer on tiny data
     best, best_acc = None, -1.0
     for c in c_grid:
-        clf = make_pipeline(StandardScaler(), PCA(100, random_state=seed),
+        clf = make_pipeline(StandardScaler(), PCA(k, random_state=seed),
                             LogisticRegression(C=c, max_iter=500, random_state=seed))
         clf.fit(xtr[tr], ytr[tr])
         acc = float((clf.predict(xtr[ho]) == ytr[ho]).mean())
         if acc > best_acc:
             best, best_acc = c, acc
-    clf = make_pipeline(StandardScaler(), PCA(100, random_state=seed),
+    clf = make_pipeline(StandardScaler(), PCA(k, random_state=seed),
                         LogisticRegression(C=best, max_iter=500, random_state=seed))
     clf.fit(xtr, ytr)
     ident = 100. * float((clf.predict(xva) == yva).mean())
-    emb = make_pipeline(StandardScaler(), PCA(100, random_state=seed),
+    emb = make_pipeline(StandardScaler(), PCA(k, random_state=seed),
                         LinearDiscriminantAnalysis()).fit(gtr, gid)
     q, g = emb.transform(xva), emb.transform(gtr)
     reid = reid_scores(q, yva, g, gid)

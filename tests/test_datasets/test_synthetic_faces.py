@@ -85,3 +85,29 @@ def test_face_config_trains_end_to_end_through_the_runner(faces_root, tmp_path):
     assert wrapper.minimax_iter == 3
     changed = any(not torch.equal(before[k], v) for k, v in m.state_dict().items())
     assert changed  # step 1 (iteration 0) updated M
+
+
+def test_linear_identity_attack_sees_raw_faces_not_masked_ones(faces_root):
+    from spact_mm.evaluation.face_attacks import (
+        anonymize_split,
+        linear_identity_attacks,
+        load_face_split,
+    )
+    from spact_mm.models.anonymizers.face import FaceObfuscationAnonymizer, clip_box
+
+    train = load_face_split(str(faces_root), 'train', num_frames=4, frame_interval=3)
+    val = load_face_split(str(faces_root), 'val', num_frames=4, frame_interval=3)
+    raw_tr, raw_val = anonymize_split(None, train), anonymize_split(None, val)
+    mask = FaceObfuscationAnonymizer(mode='mask', detector=None)
+    m_tr, m_val = anonymize_split(mask, train), anonymize_split(mask, val)
+    outside = torch.ones_like(m_val, dtype=torch.bool)
+    for c, clip_boxes in enumerate(val.boxes):
+        for t, fb in enumerate(clip_boxes):
+            for box in fb:
+                x1, y1, x2, y2 = clip_box(box, 64, 64)
+                outside[c, :, t, y1:y2, x1:x2] = False
+    assert torch.equal(m_val[outside], raw_val[outside])
+    raw = linear_identity_attacks(raw_tr, raw_val, raw_tr, train, val, 4)
+    masked = linear_identity_attacks(m_tr, m_val, raw_tr, train, val, 4)
+    assert raw['ident_top1'] > masked['ident_top1'] + 30
+    assert raw['verif_eer'] < masked['verif_eer']
