@@ -121,25 +121,26 @@ def build(name: str, args):
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument('--root', default='data/synthetic-faces')
-    parser.add_argument('--methods', nargs='+', default=['raw', *BASELINES, 'learned'])
-    parser.add_argument('--learned-config', default=None)
-    parser.add_argument('--learned-checkpoint', default=None)
-    parser.add_argument('--out-dir', default='docs/results/face')
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--root', default='data/synthetic-faces', help='face benchmark')
+    parser.add_argument('--methods', nargs='+', default=['raw', *BASELINES, 'learned'],
+                        help='methods to measure')
+    parser.add_argument('--learned-config', default=None, help='config of the learned M')
+    parser.add_argument('--learned-checkpoint', default=None, help='its checkpoint')
+    parser.add_argument('--out-dir', default='docs/results/face', help='output folder')
+    parser.add_argument('--seed', type=int, default=0, help='seed of every attacker')
     parser.add_argument('--attacker', choices=['linear', 'cnn'], default='linear',
                         help='identity attackers: scikit-learn on crop pixels (CPU-light) or '
                         'mmpretrain ResNet-18 networks')
     parser.add_argument('--ident-iters', type=int, default=100, help='cnn attacker only')
     parser.add_argument('--action-width', type=int, default=8,
                         help="base channels of the fresh R3D-18 f'_T")
-    parser.add_argument('--action-iters', type=int, default=60)
+    parser.add_argument('--action-iters', type=int, default=60, help="f'_T iterations")
     parser.add_argument('--append', action='store_true',
                         help='keep the methods already in OUT_DIR/face_results.json (same '
                         'data, seed and settings) and add these')
     parser.add_argument('--haar-recall', action='store_true',
                         help="also measure how often OpenCV's Haar cascade finds the faces")
-    parser.add_argument('--progress', action='store_true')
+    parser.add_argument('--progress', action='store_true', help='progress bars')
     args = parser.parse_args(argv)
     if 'learned' in args.methods and not (args.learned_config and args.learned_checkpoint):
         parser.error('the learned method needs --learned-config and --learned-checkpoint')

@@ -31,9 +31,10 @@ def astronaut_pan(frames: int = 12, size: int = 128) -> np.ndarray:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--out', default='tests/data/faces/astronaut_pan')
-    parser.add_argument('--frames', type=int, default=12)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument('--out', default='tests/data/faces/astronaut_pan', help='output folder')
+    parser.add_argument('--frames', type=int, default=12, help='frames of the clip')
     args = parser.parse_args()
     clip = astronaut_pan(args.frames)
     os.makedirs(args.out, exist_ok=True)
