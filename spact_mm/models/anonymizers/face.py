@@ -430,15 +430,15 @@ class FaceAnonymizer(FaceRegionAnonymizer):
     boxes ``out = x``, exactly. Differentiable with respect to M's weights.
     The L1 size of the modification, ``mean |M(c) - c|`` over the crops of the
     last forward pass, is kept in :attr:`last_l1` (the objective's L1 term,
-    added by :class:`FaceAnonymizerDataPreprocessor`).
+    handed to the recognizer through :meth:`pop_auxiliary_losses`).
 
     Args:
         modifier: Config of M.
         crop_size: Side of the crops M sees.
         feather: Width of the blend ramp, as a fraction of the box's smaller side.
         blend: ``'residual'`` or ``'replace'`` (see above).
-        l1_weight: Weight of the L1 term of the training objective, read by
-            :class:`FaceAnonymizerDataPreprocessor` (0: no L1 term).
+        l1_weight: Weight of the L1 term of the training objective
+            (:meth:`pop_auxiliary_losses`; 0: no L1 term).
         **kwargs: Box source options of :class:`FaceRegionAnonymizer`
             (``detector``, ``expand``, ``max_gap``, ``cache_size``).
     """
@@ -490,6 +490,19 @@ class FaceAnonymizer(FaceRegionAnonymizer):
         if self.last_l1 is None:  # no face: no modification
             self.last_l1 = x.new_zeros(())
         return out
+
+    def pop_auxiliary_losses(self) -> Dict[str, torch.Tensor]:
+        """The L1 term of the last forward pass, ``dict(loss_face_l1=l1_weight * last_l1)``.
+
+        :class:`AnonymizerDataPreprocessor` (and so
+        :class:`FaceAnonymizerDataPreprocessor`) calls it after f_A in training and hands the
+        terms to :class:`SPActRecognizer`, which adds them to its losses. Empty with
+        ``l1_weight = 0``; a second call returns nothing until the next forward pass.
+        """
+        l1, self.last_l1 = self.last_l1, None
+        if self.l1_weight <= 0 or l1 is None:
+            return {}
+        return dict(loss_face_l1=self.l1_weight * l1)
 
 
 # ----------------------------------------------------------------------------- baselines

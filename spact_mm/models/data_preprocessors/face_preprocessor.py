@@ -19,11 +19,11 @@ class FaceAnonymizerDataPreprocessor(AnonymizerDataPreprocessor):
     baseline) gets them as ``boxes=`` instead of running its detector; without
     them it detects faces itself, so the same config anonymizes real video.
 
-    In training it also returns the L1 term of Ren et al.'s objective, the
-    size of the modification ``l1_weight * mean |M(c) - c|`` over the face
-    crops (``l1_weight`` and ``last_l1`` of the f_A: the weight lives in f_A's
-    config, so that :func:`~spact_mm.apis.inference.init_anonymizer` builds
-    the same config as a plain :class:`AnonymizerDataPreprocessor`), as
+    In training the L1 term of Ren et al.'s objective, the size of the
+    modification ``l1_weight * mean |M(c) - c|`` over the face crops, comes
+    from f_A's ``pop_auxiliary_losses`` (the weight lives in f_A's config, so
+    that :func:`~spact_mm.apis.inference.init_anonymizer` builds the same
+    config as a plain :class:`AnonymizerDataPreprocessor`) as
     ``anonymizer_losses = dict(loss_face_l1=...)``, which
     :class:`SPActRecognizer` adds to its losses: minimax step 1 (M) minimises
     ``L_T - omega L_D + l1_weight L1``; step 2 does not see it (M is frozen).
@@ -65,15 +65,11 @@ class FaceAnonymizerDataPreprocessor(AnonymizerDataPreprocessor):
         return self.from_unit(out.reshape(lead + (c, t, h, w)), 3)
 
     def forward(self, data: dict, training: bool = False) -> Dict:
-        """:meth:`AnonymizerDataPreprocessor.forward` with the face boxes; L1 in training."""
+        """:meth:`AnonymizerDataPreprocessor.forward` with the batch's face boxes."""
         samples = data.get('data_samples') if isinstance(data, dict) else None
         self._frame_boxes = self._boxes_of(samples)
         try:
             data = super().forward(data, training)
         finally:
             self._frame_boxes = None
-        l1 = getattr(self.anonymizer, 'last_l1', None)
-        weight = float(getattr(self.anonymizer, 'l1_weight', 0.0))
-        if training and self.enabled and weight > 0 and l1 is not None:
-            data['anonymizer_losses'] = dict(loss_face_l1=weight * l1)
         return data
