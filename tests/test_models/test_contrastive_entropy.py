@@ -36,6 +36,15 @@ def test_entropy_matches_reference(n, tau):
     assert got == pytest.approx(reference_entropy(z1, z2, tau), rel=1e-9)
 
 
+def test_entropy_gradient_is_finite():
+    gen = torch.Generator().manual_seed(3)
+    z1 = torch.randn(5, 8, generator=gen, requires_grad=True)
+    z2 = torch.randn(5, 8, generator=gen, requires_grad=True)
+    NTXentLoss(0.1).entropy(z1, z2).backward()
+    assert torch.isfinite(z1.grad).all() and torch.isfinite(z2.grad).all()
+    assert z1.grad.abs().sum() > 0
+
+
 def test_entropy_peaks_at_chance_while_ntxent_rewards_anti_similar_positives():
     n, tau = 4, 0.1
     loss = NTXentLoss(temperature=tau)

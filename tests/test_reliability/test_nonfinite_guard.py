@@ -162,6 +162,53 @@ def test_stage1_skips_nonfinite_input_and_loss_then_stops(monkeypatch):
                                                                nonfinite_in_row=3)
 
 
+def nan_gradient(x):
+    """``x`` forwards unchanged (a finite loss), but its backward pass is NaN (0 * inf)."""
+    return x + 0 * torch.sqrt(x * 0)
+
+
+def test_finite_loss_with_nan_gradient_is_not_stepped_in_both_minimax_steps(monkeypatch):
+    MessageHub.get_instance('nonfinite_grad_minimax')
+    model, wrapper = build(max_in_row=3)
+    batch = make_batch(n=4, t=8, size=16)
+    model.train_step(copy.deepcopy(batch), wrapper)  # a finite step 1
+    loss = model.loss
+
+    def poisoned(*args, **kwargs):
+        out = loss(*args, **kwargs)
+        out['loss_ssl'] = nan_gradient(out['loss_ssl'])
+        return out
+
+    monkeypatch.setattr(model, 'loss', poisoned)
+    before = params(model)
+    for i in range(2):  # step 2 then step 1: finite losses, NaN gradients, nothing moves
+        log = model.train_step(copy.deepcopy(batch), wrapper)
+        assert torch.isfinite(log['loss'])
+        assert wrapper.nonfinite_skipped == i + 1 and wrapper.nonfinite_in_row == i + 1
+    assert all(torch.equal(before[k], v) for k, v in params(model).items())
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+    assert wrapper.minimax_iter == 3
+    with pytest.raises(NonFiniteLossError, match='3 non-finite losses in a row'):
+        model.train_step(copy.deepcopy(batch), wrapper)
+
+
+def test_stage1_finite_loss_with_nan_gradient_is_not_stepped(monkeypatch):
+    MessageHub.get_instance('nonfinite_grad_stage1')
+    model, wrapper = build_stage1(max_in_row=2)
+    batch = make_batch(n=4, t=4, size=16)
+    model.train_step(copy.deepcopy(batch), wrapper)
+    before = params(model)
+    l1 = model._per_frame_l1
+    monkeypatch.setattr(model, '_per_frame_l1', lambda *a: nan_gradient(l1(*a)))
+    log = model.train_step(copy.deepcopy(batch), wrapper)
+    assert torch.isfinite(log['loss'])
+    assert wrapper.nonfinite_guard.skipped == 1 and wrapper.nonfinite_guard.in_row == 1
+    assert all(torch.equal(before[k], v) for k, v in params(model).items())
+    with pytest.raises(NonFiniteLossError, match='2 non-finite losses in a row'):
+        model.train_step(copy.deepcopy(batch), wrapper)
+    monkeypatch.setattr(model, '_per_frame_l1', l1)
+
+
 def _config_files():
     return sorted(p for p in (ROOT / 'configs').rglob('*.py') if '_base_' not in p.parts)
 

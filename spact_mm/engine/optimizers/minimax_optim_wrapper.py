@@ -404,6 +404,16 @@ class MinimaxOptimWrapper(OptimWrapperDict):
         loss.backward()
         for w in active:
             w._inner_count += 1  # one shared backward pass counts for each branch
+        if window_ends and not self.use_amp and self.nonfinite_guard.check_gradients(
+                (p for w in active for g in w.optimizer.param_groups for p in g['params']),
+                f'minimax {self.phase} step (iteration {self.minimax_iter} of the '
+                'alternation)'):
+            # a finite loss with a NaN/inf gradient: no branch steps (AMP's GradScaler
+            # already skips such steps itself)
+            for w in active:
+                w.zero_grad(**(zero_kwargs or {}))
+            self.minimax_iter += 1
+            return
         if window_ends:
             for w in active:
                 if self.use_amp:

@@ -9,7 +9,10 @@ weights, the buffers or a checkpoint:
   buffer is non-finite afterwards, the step is skipped (no backward, gradients
   zeroed, no optimiser step) and the buffers are put back, counted and logged;
   ``max_in_row`` such iterations in a row stop the run with
-  :class:`NonFiniteLossError`. Ranks agree through an all-reduce.
+  :class:`NonFiniteLossError`. Ranks agree through an all-reduce. A finite
+  loss can still have a NaN or inf gradient (e.g. ``0 * log 0`` in a
+  backward pass); :meth:`NonFiniteGuard.check_gradients` then skips the
+  optimiser step in the same way (counted in the same counters).
 - :class:`GuardedOptimWrapper` and :class:`GuardedAmpOptimWrapper` apply it to
   a single-optimiser stage (stage 1, the protocols' fresh models);
   :class:`~spact_mm.engine.optimizers.MinimaxOptimWrapper` applies it to the
@@ -23,7 +26,7 @@ Written by hand: mmengine's ``OptimWrapper`` steps on any loss and keeps no
 buffer snapshot; its ``CheckpointHook`` saves whatever the model holds.
 """
 from contextlib import contextmanager
-from typing import Dict, List, Mapping, Optional, Tuple
+from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -75,6 +78,7 @@ class NonFiniteGuard:
         self.max_in_row = int(max_in_row)
         self.skipped = 0  # non-finite iterations skipped in total
         self.in_row = 0
+        self._in_row_before = 0
         self._buffers: List[Tuple[torch.Tensor, torch.Tensor]] = []
 
     @property
@@ -128,28 +132,62 @@ class NonFiniteGuard:
             all_reduce(bad, op='max')
         bad_loss, bad_buf = bool(bad[0].item()), bool(bad[1].item())
         if not (bad_loss or bad_buf):
+            self._in_row_before = self.in_row  # check_gradients may still count this step
             self.in_row = 0
             self._buffers = []
             return False
-        from mmengine.logging import MessageHub, MMLogger
-
         self.restore()
         self._buffers = []
+        what = (f'non-finite loss {loss.detach().float().sum().item()}' if bad_loss else
+                'finite loss but non-finite BatchNorm statistics after the forward pass')
+        self._record(f'{what} in {where}; step not applied, buffers restored')
+        return True
+
+    def check_gradients(self, params: Iterable[torch.Tensor], where: str) -> bool:
+        """Decide, after the backward pass, whether the optimiser step must be skipped.
+
+        Args:
+            params: The parameters about to be stepped.
+            where: Where in training this is, for the messages.
+
+        Returns:
+            True if a gradient holds NaN or inf: the caller zeroes the
+            gradients and does not step. Counted with :meth:`check`'s events.
+
+        Raises:
+            NonFiniteLossError: At the ``max_in_row``-th such iteration in a row.
+        """
+        if not self.enabled:
+            return False
+        from mmengine.dist import all_reduce, get_world_size
+
+        flags = [torch.isfinite(p.grad).all() for p in params if p.grad is not None]
+        if not flags:
+            return False
+        bad = (~torch.stack(flags).all()).float()
+        if get_world_size() > 1:
+            all_reduce(bad, op='max')
+        if not bool(bad.item()):
+            return False
+        self.in_row = max(self.in_row, self._in_row_before)  # the loss check reset it
+        self._record(f'finite loss but non-finite gradients in {where}; step not applied')
+        return True
+
+    def _record(self, msg: str) -> None:
+        """Count, log and, at ``max_in_row`` in a row, raise a skipped step."""
+        from mmengine.logging import MessageHub, MMLogger
+
         self.skipped += 1
         self.in_row += 1
         MessageHub.get_current_instance().update_scalar('train/nonfinite_skipped',
                                                         float(self.skipped))
-        what = (f'non-finite loss {loss.detach().float().sum().item()}' if bad_loss else
-                'finite loss but non-finite BatchNorm statistics after the forward pass')
-        msg = (f'{what} in {where}; step not applied, buffers restored ({self.in_row} in a '
-               f'row, {self.skipped} in total)')
+        msg = f'{msg} ({self.in_row} in a row, {self.skipped} in total)'
         if self.in_row >= self.max_in_row:
             raise NonFiniteLossError(
                 f'{msg}. Stopping: {self.max_in_row} non-finite losses in a row '
                 f'(max_nonfinite_in_row). Lower the learning rates or ssl_weight, check the '
                 f'input data, or resume from the last checkpoint.')
         MMLogger.get_current_instance().warning(msg)
-        return True
 
     def state_dict(self) -> Dict[str, int]:
         return dict(nonfinite_skipped=self.skipped, nonfinite_in_row=self.in_row)
@@ -185,6 +223,18 @@ class _GuardedMixin:
             self._inner_count += 1
             return
         super().update_params(loss, step_kwargs, zero_kwargs)
+
+    def step(self, **kwargs) -> None:
+        """mmengine's ``step``, unless a gradient is non-finite (then zeroed, no step).
+
+        Under AMP the ``GradScaler`` already skips steps with inf or NaN
+        gradients (and lowers its scale), so only the plain wrapper checks.
+        """
+        if not isinstance(self, AmpOptimWrapper) and self.nonfinite_guard.check_gradients(
+                (p for g in self.optimizer.param_groups for p in g['params']),
+                f'{type(self).__name__} step'):
+            return
+        super().step(**kwargs)
 
     def state_dict(self) -> dict:
         """The optimiser's state and the guard's counters."""

@@ -136,10 +136,12 @@ class NTXentLoss(nn.Module):
             raise ValueError(f'z1 and z2 must both be (N, D), got {tuple(z1.shape)} '
                              f'and {tuple(z2.shape)}')
         logits, _ = self._local_logits(z1, z2)
-        log_p = F.log_softmax(logits, dim=1)
-        # 0 * log 0 on the diagonal is 0; masked_fill avoids 0 * -inf = nan
-        plogp = (log_p.exp() * log_p).masked_fill(torch.isinf(logits), 0.0)
-        return self.loss_weight * -plogp.sum(dim=1).mean()
+        m = logits.shape[0]
+        # drop the diagonal (each anchor itself) instead of masking it: p log p at a
+        # -inf logit is 0 forwards but 0 * -inf = nan backwards
+        off_diag = ~torch.eye(m, dtype=torch.bool, device=logits.device)
+        log_p = F.log_softmax(logits[off_diag].view(m, m - 1), dim=1)
+        return self.loss_weight * -(log_p.exp() * log_p).sum(dim=1).mean()
 
     def _forward_gathered(self, z1: torch.Tensor, z2: torch.Tensor) -> torch.Tensor:
         """Eq. 5 for the local anchors against the candidates of all ranks."""
