@@ -4,22 +4,31 @@ The audits are made by ``tools/privacy_audit.py`` with one trained STPrivacy f_A
 ``--cfg-options anonymizer.keep_ratio=r`` (method names ``keep-<r>``); this module reads
 the figures that matter for the trade-off out of them and plots them against ``r``.
 """
+import copy
 import re
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 _RATIO = re.compile(r'keep-([0-9.]+)$')
 
 
-def sweep_rows(audits: Sequence[dict]) -> List[Dict[str, float]]:
+def sweep_rows(audits: Sequence[dict], raw: Optional[dict] = None) -> List[Dict[str, float]]:
     """One row per audit, sorted by keep ratio: fresh action top-1 and worst-case cMAP per
-    privacy group (with the raw figures of the same audit run and the drop in %).
+    privacy group, with the raw figures and the drop in %.
 
     Args:
         audits: ``audit.json`` contents whose ``method`` ends in ``keep-<r>``.
+        raw: The raw audit of the same protocol and mode, if the audits were made
+            without ``--raw-audit`` (attached with
+            :func:`~spact_mm.evaluation.privacy_audit.attach_raw`).
 
     Raises:
-        ValueError: A method name without a keep ratio, or a ratio twice.
+        ValueError: A method name without a keep ratio, a ratio twice, or a raw audit
+            of another protocol.
     """
+    if raw is not None:
+        from spact_mm.evaluation.privacy_audit import attach_raw
+
+        audits = [attach_raw(copy.deepcopy(a), raw) for a in audits]
     rows = []
     for a in audits:
         match = _RATIO.search(str(a.get('method', '')))

@@ -41,3 +41,16 @@ def test_tool_writes_json_and_png(tmp_path):
     assert main([*paths, '--out', str(tmp_path / 'out/sweep')]) == 0
     assert len(json.loads((tmp_path / 'out/sweep.json').read_text())) == 2
     assert (tmp_path / 'out/sweep.png').read_bytes()[:4] == b'\x89PNG'
+
+
+def test_raw_figures_from_a_separate_raw_audit():
+    bare = {k: v for k, v in audit('stprivacy-keep-0.5', 40., 45.).items()
+            if k not in ('raw_action', 'raw_worst_case', 'drop_pct')}
+    bare['protocol'] = 'same-dataset'
+    raw = dict(protocol='same-dataset', action=dict(top1=80.),
+               worst_case=dict(person=dict(cmap=90.), scene=dict(cmap=100.)), attackers={})
+    row, = sweep_rows([bare], raw)
+    assert row['raw_person_cmap'] == 90. and row['person_drop_pct'] == pytest.approx(50.)
+    assert row['raw_action_top1'] == 80.
+    with pytest.raises(ValueError, match='protocol'):
+        sweep_rows([bare], dict(raw, protocol='novel'))

@@ -30,11 +30,11 @@ train() {  # train NAME CONFIG [CFG OPTIONS]
   [ -f "$WORK/$1/final.pth" ] || $PY tools/train.py "$2" --work-dir "$WORK/$1" \
       --seed "${SEED:-0}" --cfg-options "${@:3}" train_dataloader.num_workers=1 val_dataloader.num_workers=1
 }
-audit() {  # audit DIR METHOD MODE RAW_AUDIT KEEP_RATIO
+audit() {  # audit DIR METHOD MODE KEEP_RATIO [EXTRA ARGS]
   [ -f "$AUDIT/$1/audit.json" ] || $PY tools/privacy_audit.py $PROTOCOL --anonymizer \
       "$WORK/stage3/final.pth" --method "$2" --mode "$3" --seed 0 --work-dir "$AUDIT/$1" \
-      --data-root "$DATA" --no-progress --raw-audit "$4" \
-      --cfg-options "${ARCH[@]}" anonymizer.keep_ratio="$5"
+      --data-root "$DATA" --no-progress "${@:5}" \
+      --cfg-options "${ARCH[@]}" anonymizer.keep_ratio="$4"
 }
 # Stage 1 (identity) is skipped unless STAGE1=1: the demo f_A starts as the exact identity
 # (L1 about 1e-5 per pixel, far below th_A0 = 0.03), and Adam's first steps only move it
@@ -49,15 +49,16 @@ train stage2 $C/stprivacy-stage2_vit-tiny-r3d18-r18_150iter_synthetic-a.py \
     model.data_preprocessor.checkpoint="$F_A" train_cfg.max_iters="${ITERS2:-150}"
 train stage3 $C/stprivacy-stage3-ssl_vit-tiny-r3d18-r18_minimax-150iter_synthetic-a.py \
     model.init_cfg.checkpoint="$WORK/stage2/final.pth" train_cfg.max_iters="${ITERS3:-150}"
-audit same/stprivacy stprivacy full "$RAW" 0.5
+audit same/stprivacy stprivacy full 0.5 --raw-audit "$RAW"
+# the sweep's audits need not wait for the raw one: the plot tool attaches it
 [ -f "$AUDIT/sweep/raw/audit.json" ] || $PY tools/privacy_audit.py $PROTOCOL --anonymizer raw \
     --mode quick --seed 0 --work-dir "$AUDIT/sweep/raw" --data-root "$DATA" --no-progress
 for r in ${RATIOS:-1.0 0.7 0.5 0.3}; do
-  audit "sweep/keep-$r" "stprivacy-keep-$r" quick "$AUDIT/sweep/raw/audit.json" "$r"
+  audit "sweep/keep-$r" "stprivacy-keep-$r" quick "$r"
 done
 mkdir -p docs/results/audit/same/seed0/stprivacy
 for f in audit.json audit.md; do
   cp "$AUDIT/same/stprivacy/$f" docs/results/audit/same/seed0/stprivacy/$f
 done
 $PY tools/analysis_tools/stprivacy_keep_ratio.py "$AUDIT"/sweep/keep-*/audit.json \
-    --out docs/results/stprivacy_keep_ratio
+    --raw-audit "$AUDIT/sweep/raw/audit.json" --out docs/results/stprivacy_keep_ratio

@@ -20,13 +20,20 @@ def main(argv: Optional[List[str]] = None) -> int:
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument('audits', nargs='+', help='audit.json of methods keep-<ratio>')
     parser.add_argument('--out', required=True, help='output prefix (.json and .png)')
+    parser.add_argument('--raw-audit', default=None,
+                        help='raw audit.json of the same protocol and mode, for audits made '
+                        'without --raw-audit')
     args = parser.parse_args(argv)
+    raw = None
+    if args.raw_audit is not None:
+        with open(args.raw_audit) as f:
+            raw = json.load(f)
     audits = []
     for path in args.audits:
         with open(path) as f:
             audits.append(json.load(f))
     try:
-        rows = sweep_rows(audits)
+        rows = sweep_rows(audits, raw)
     except (KeyError, ValueError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 1
