@@ -111,6 +111,12 @@ def build(name: str, args):
         from spact_mm.apis.inference import init_anonymizer
 
         return init_anonymizer(args.learned_config, args.learned_checkpoint, 'cpu').anonymizer
+    if name == 'spact':  # a whole-frame f_A (e.g. the demo's SPAct UNet): boxes unused
+        from spact_mm.apis.inference import init_anonymizer
+
+        f_a = init_anonymizer(args.spact_config, args.spact_checkpoint, 'cpu').anonymizer
+        f_a.eval()
+        return lambda frames, boxes=None: f_a(frames).clamp(0, 1)
     from spact_mm.models.anonymizers.face import build_face_baseline
 
     cfg = build_face_baseline(name)
@@ -126,6 +132,10 @@ def main(argv=None) -> dict:
                         help='methods to measure')
     parser.add_argument('--learned-config', default=None, help='config of the learned M')
     parser.add_argument('--learned-checkpoint', default=None, help='its checkpoint')
+    parser.add_argument('--spact-config', default=None,
+                        help="config of a whole-frame f_A measured as method 'spact' (e.g. "
+                        "the demo's SPAct stage 3)")
+    parser.add_argument('--spact-checkpoint', default=None, help='its checkpoint')
     parser.add_argument('--out-dir', default='docs/results/face', help='output folder')
     parser.add_argument('--seed', type=int, default=0, help='seed of every attacker')
     parser.add_argument('--attacker', choices=['linear', 'cnn'], default='linear',
@@ -144,6 +154,8 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
     if 'learned' in args.methods and not (args.learned_config and args.learned_checkpoint):
         parser.error('the learned method needs --learned-config and --learned-checkpoint')
+    if 'spact' in args.methods and not (args.spact_config and args.spact_checkpoint):
+        parser.error('the spact method needs --spact-config and --spact-checkpoint')
     from mmengine.registry import init_default_scope
 
     import spact_mm  # noqa: F401  (registers the modules)
