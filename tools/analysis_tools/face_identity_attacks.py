@@ -186,6 +186,8 @@ def main(argv=None) -> dict:
             parser.error(f'--append: {path} was measured with other data or settings')
         out['methods'] = old['methods']
         out['learned'] = old.get('learned') if 'learned' not in args.methods else out['learned']
+        if 'haar_val' in old:  # kept unless --haar-recall measures it again
+            out['haar_val'] = old['haar_val']
     embedder = None
     for name in args.methods:
         f_a = build(name, args)
