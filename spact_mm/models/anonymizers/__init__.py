@@ -13,8 +13,16 @@ from .baselines import (
 )
 from .bdq import BDQEncoder, LearnableQuantizer, gaussian_kernel1d
 from .clip_utils import anonymize_clips, anonymize_images, frame_difference, is_clip_level
-from .face import FACE_BASELINES, FaceAnonymizer, FaceModifier, FaceObfuscationAnonymizer, HaarFaceDetector, MMDetFaceDetector, build_face_baseline  # noqa: F401,E501
-from .stprivacy import STPrivacyAnonymizer, TubeletSparsifier  # noqa: F401
+from .face import (
+    FACE_BASELINES,
+    FaceAnonymizer,
+    FaceModifier,
+    FaceObfuscationAnonymizer,
+    HaarFaceDetector,
+    MMDetFaceDetector,
+    build_face_baseline,
+)
+from .stprivacy import STPrivacyAnonymizer, TubeletSparsifier
 from .unet import MotionUNetAnonymizer, UNetAnonymizer
 
 __all__ = [
@@ -22,5 +30,7 @@ __all__ = [
     'HOGPersonDetector', 'MMDetPersonDetector', 'obfuscate_boxes', 'build_baseline', 'BASELINES',
     'ORACLE_BASELINES', 'MotionOnlyAnonymizer', 'BDQEncoder', 'LearnableQuantizer',
     'gaussian_kernel1d', 'anonymize_clips', 'anonymize_images', 'frame_difference',
-    'is_clip_level', 'MotionUNetAnonymizer'
+    'is_clip_level', 'MotionUNetAnonymizer', 'STPrivacyAnonymizer', 'TubeletSparsifier',
+    'FaceAnonymizer', 'FaceModifier', 'FaceObfuscationAnonymizer', 'HaarFaceDetector',
+    'MMDetFaceDetector', 'build_face_baseline', 'FACE_BASELINES'
 ]
