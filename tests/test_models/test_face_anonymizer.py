@@ -419,3 +419,34 @@ def test_real_video_every_haar_face_modified_and_rest_unchanged(kind):
             assert not bool(keep[t, 0, c[1]:c[3], c[0]:c[2]].any())
             change = y[t, :, c[1]:c[3], c[0]:c[2]] - x[t, :, c[1]:c[3], c[0]:c[2]]
             assert change.abs().mean() > 1e-3
+
+
+def test_preprocessor_hands_each_frame_its_own_ground_truth_box():
+    """Boxes that move from frame to frame are masked on their own frame only."""
+    pre = MODELS.build(dict(
+        type='FaceAnonymizerDataPreprocessor',
+        anonymizer=dict(type='FaceObfuscationAnonymizer', mode='mask', detector=None),
+        preprocessor=dict(type='ActionDataPreprocessor', mean=[0., 0., 0.],
+                          std=[255., 255., 255.], format_shape='NCTHW')))
+    n, t, size = 2, 3, 24
+    g = torch.Generator().manual_seed(0)
+    inputs = [torch.randint(1, 256, (1, 3, t, size, size), generator=g, dtype=torch.uint8)
+              for _ in range(n)]
+    samples, boxes = [], {}
+    for i in range(n):
+        s = ActionDataSample()
+        per_frame = [[2.0 + 5 * k + i, 3.0, 8.0 + 5 * k + i, 9.0 + i] for k in range(t)]
+        s.set_field(torch.tensor([[b] for b in per_frame]), 'face_boxes')
+        samples.append(s)
+        boxes[i] = per_frame
+    out = pre(dict(inputs=inputs, data_samples=samples))['inputs']
+    raw = torch.stack(inputs).float() / 255.
+    assert out.shape == raw.shape
+    for i in range(n):
+        for k in range(t):
+            x1, y1, x2, y2 = (int(v) for v in boxes[i][k])
+            inside = torch.zeros(size, size, dtype=torch.bool)
+            inside[y1:y2, x1:x2] = True
+            frame, ref = out[i, 0, :, k], raw[i, 0, :, k]
+            assert bool((frame[:, inside] == 0).all())  # this frame's box is masked
+            assert torch.equal(frame[:, ~inside], ref[:, ~inside])  # nothing else moves

@@ -30,16 +30,19 @@ def is_clip_level(anonymizer: nn.Module) -> bool:
     return bool(getattr(anonymizer, 'clip_level', False))
 
 
-def anonymize_clips(anonymizer: nn.Module, clips: torch.Tensor) -> torch.Tensor:
+def anonymize_clips(anonymizer: nn.Module, clips: torch.Tensor, **kwargs) -> torch.Tensor:
     """Run f_A on clips ``(N, C, T, H, W)`` in [0, 1]; returns the same shape.
 
     A per-frame anonymizer is applied to every frame (frames are folded into
-    the batch); a clip-level one (``clip_level = True``) gets the clips as
-    they are. Gradients flow as the caller's autograd mode allows.
+    the batch, clip by clip, frame by frame); a clip-level one
+    (``clip_level = True``) gets the clips as they are. Gradients flow as the
+    caller's autograd mode allows.
 
     Args:
         anonymizer: f_A.
         clips: Tensor of shape (N, C, T, H, W), values in [0, 1].
+        **kwargs: Passed on to f_A (e.g. a face f_A's per-frame ``boxes``, in
+            the folded frame order).
 
     Returns:
         Anonymized clips, shape (N, C', T, H', W') as f_A returns them
@@ -48,10 +51,10 @@ def anonymize_clips(anonymizer: nn.Module, clips: torch.Tensor) -> torch.Tensor:
     if clips.dim() != 5:
         raise ValueError(f'expected clips (N, C, T, H, W), got shape {tuple(clips.shape)}')
     if is_clip_level(anonymizer):
-        return anonymizer(clips)
+        return anonymizer(clips, **kwargs)
     n, c, t, h, w = clips.shape
     frames = clips.permute(0, 2, 1, 3, 4).reshape(n * t, c, h, w)
-    out = anonymizer(frames)
+    out = anonymizer(frames, **kwargs)
     return out.reshape(n, t, *out.shape[1:]).permute(0, 2, 1, 3, 4)
 
 

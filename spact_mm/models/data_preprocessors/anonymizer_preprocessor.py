@@ -165,19 +165,20 @@ class AnonymizerDataPreprocessor(BaseDataPreprocessor):
             out = anonymize_images(self.anonymizer, flat)
         return out.reshape(lead + out.shape[-3:])
 
-    def anonymize_unit_clips(self, clips: torch.Tensor) -> torch.Tensor:
+    def anonymize_unit_clips(self, clips: torch.Tensor, **kwargs) -> torch.Tensor:
         """Apply f_A to [0, 1] clips of shape (..., C, T, H, W), clip by clip.
 
         A per-frame f_A runs on every frame, a clip-level f_A on every clip
-        (:func:`~spact_mm.models.anonymizers.clip_utils.anonymize_clips`).
+        (:func:`~spact_mm.models.anonymizers.clip_utils.anonymize_clips`, which
+        also passes ``kwargs`` on to f_A).
         """
         lead = clips.shape[:-4]
         flat = clips.reshape((-1, ) + clips.shape[-4:])
         if self.frozen:
             with torch.no_grad():
-                out = anonymize_clips(self.anonymizer, flat)
+                out = anonymize_clips(self.anonymizer, flat, **kwargs)
         else:
-            out = anonymize_clips(self.anonymizer, flat)
+            out = anonymize_clips(self.anonymizer, flat, **kwargs)
         return out.reshape(lead + out.shape[-4:])
 
     def anonymize(self, inputs: torch.Tensor) -> torch.Tensor:

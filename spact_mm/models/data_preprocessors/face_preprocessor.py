@@ -53,16 +53,11 @@ class FaceAnonymizerDataPreprocessor(AnonymizerDataPreprocessor):
         if not self.enabled or self._frame_boxes is None:
             return super().anonymize(inputs)
         unit = self.to_unit(inputs, 3)
-        lead, (c, t, h, w) = unit.shape[:-4], unit.shape[-4:]
-        clips = unit.reshape(-1, c, t, h, w)
-        frames = clips.permute(0, 2, 1, 3, 4).reshape(-1, c, h, w)
-        if len(self._frame_boxes) != frames.shape[0]:
+        num_frames = unit.shape[:-4].numel() * unit.shape[-3]
+        if len(self._frame_boxes) != num_frames:
             raise ValueError(f'{len(self._frame_boxes)} frames of face boxes for a batch of '
-                             f'{frames.shape[0]} frames')
-        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen):
-            out = self.anonymizer(frames, boxes=self._frame_boxes)
-        out = out.reshape(clips.shape[0], t, c, h, w).permute(0, 2, 1, 3, 4)
-        return self.from_unit(out.reshape(lead + (c, t, h, w)), 3)
+                             f'{num_frames} frames')
+        return self.from_unit(self.anonymize_unit_clips(unit, boxes=self._frame_boxes), 3)
 
     def forward(self, data: dict, training: bool = False) -> Dict:
         """:meth:`AnonymizerDataPreprocessor.forward` with the batch's face boxes."""
