@@ -42,6 +42,13 @@ def all_gather_with_grad(x: torch.Tensor) -> torch.Tensor:
     return torch.cat(_AllGatherWithGrad.apply(x), dim=0)
 
 
+def _check_pairs(z1: torch.Tensor, z2: torch.Tensor) -> None:
+    """Raise ``ValueError`` unless ``z1`` and ``z2`` are both (N, D) of one shape."""
+    if z1.shape != z2.shape or z1.dim() != 2:
+        raise ValueError(f'z1 and z2 must both be (N, D), got {tuple(z1.shape)} '
+                         f'and {tuple(z2.shape)}')
+
+
 @MODELS.register_module()
 class NTXentLoss(nn.Module):
     """Normalised temperature-scaled cross entropy over a batch of pairs.
@@ -95,9 +102,7 @@ class NTXentLoss(nn.Module):
         Returns:
             Scalar loss.
         """
-        if z1.shape != z2.shape or z1.dim() != 2:
-            raise ValueError(f'z1 and z2 must both be (N, D), got {tuple(z1.shape)} '
-                             f'and {tuple(z2.shape)}')
+        _check_pairs(z1, z2)
         if (self.gather_distributed and dist.is_available() and dist.is_initialized()
                 and dist.get_world_size() > 1):
             return self._forward_gathered(z1, z2)
@@ -132,9 +137,7 @@ class NTXentLoss(nn.Module):
         anti-similar (the SSL analogue of the negative-entropy budget loss of
         [41]). Local batch only (no cross-rank negatives).
         """
-        if z1.shape != z2.shape or z1.dim() != 2:
-            raise ValueError(f'z1 and z2 must both be (N, D), got {tuple(z1.shape)} '
-                             f'and {tuple(z2.shape)}')
+        _check_pairs(z1, z2)
         logits, _ = self._local_logits(z1, z2)
         m = logits.shape[0]
         # drop the diagonal (each anchor itself) instead of masking it: p log p at a
