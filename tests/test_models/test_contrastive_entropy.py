@@ -80,3 +80,10 @@ def test_head_uses_entropy_only_in_step1():
 def test_bad_objective_is_rejected():
     with pytest.raises(ValueError, match='anonymizer_objective'):
         MODELS.build(dict(tiny_model_cfg()['privacy_head'], anonymizer_objective='kl'))
+
+
+@pytest.mark.parametrize('method', ['forward', 'entropy'])
+def test_mismatched_pairs_are_rejected(method):
+    loss = NTXentLoss(0.1)
+    with pytest.raises(ValueError, match=r'\(N, D\)'):
+        getattr(loss, method)(torch.randn(4, 8), torch.randn(3, 8))
