@@ -55,3 +55,38 @@ def test_clis_default_to_passive_waiting_before_torch_is_imported(tool):
     out = subprocess.run([sys.executable, '-c', probe], capture_output=True, text=True,
                          timeout=120, cwd=str(ROOT))
     assert out.stdout.strip().splitlines()[-1] == 'policy=PASSIVE', out.stderr[-2000:]
+
+
+_FAULTS_PROBE = '''
+import resource, sys
+import torch
+from spact_mm.apis.backends import TorchAnonymizer
+from spact_mm.models.anonymizers import UNetAnonymizer
+torch.manual_seed(0)
+runner = TorchAnonymizer(UNetAnonymizer(base_channels=16, num_stages=3), tile=0,
+                         retain_memory=sys.argv[1] == "1")
+x = torch.rand(1, 3, 480, 640)  # the demo-width f_A on one 640x480 frame
+faults = []
+for _ in range(4):
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    runner.anonymize_unit(x)
+    faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+print(faults[-1])
+'''
+
+
+@pytest.mark.skipif(not sys.platform.startswith('linux'), reason='glibc mallopt, Linux only')
+def test_retained_memory_reuses_activations_without_page_faults():
+    """With retain_memory (the torch backend's default) f_A's activations on a 640x480
+    frame reuse the pages freed by the previous frame; with glibc's defaults they are
+    mapped and faulted in anew on every frame (about 33k pages of 4 KiB here). Each arm
+    runs in its own process: the setting is process-wide."""
+    def faults(retain: str) -> int:
+        out = subprocess.run([sys.executable, '-c', _FAULTS_PROBE, retain], capture_output=True,
+                             text=True, timeout=300, cwd=str(ROOT))
+        assert out.returncode == 0, out.stderr[-2000:]
+        return int(out.stdout.split()[-1])
+
+    default, retained = faults('0'), faults('1')
+    assert default > 10000, default
+    assert retained < 2000, retained

@@ -119,7 +119,7 @@ def flops_per_frame(module: nn.Module, x: torch.Tensor) -> float:
     return counter.get_total_flops() / frames
 
 
-def _runner(module: nn.Module, backend: str, threads: int):
+def _runner(module: nn.Module, backend: str, threads: int, retain_memory: bool = True):
     from spact_mm.apis.backends import (
         OnnxRuntimeAnonymizer,
         OpenVinoAnonymizer,
@@ -137,7 +137,8 @@ def _runner(module: nn.Module, backend: str, threads: int):
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         if backend in ('torch', 'torch-compile'):
-            runner = TorchAnonymizer(module, compile=backend == 'torch-compile')
+            runner = TorchAnonymizer(module, compile=backend == 'torch-compile',
+                                     retain_memory=retain_memory)
             return runner._run
         cls = OpenVinoAnonymizer if backend == 'openvino' else OnnxRuntimeAnonymizer
         runner = cls(export_onnx(module), num_threads=threads)
@@ -147,7 +148,8 @@ def _runner(module: nn.Module, backend: str, threads: int):
 def benchmark(anonymizers: Sequence[str] = ('demo', 'camera'),
               sizes: Sequence[str] = tuple(SIZES), backends: Sequence[str] = BENCH_BACKENDS,
               iters: int = 10, warmup: int = 2, max_seconds: float = 20.0, threads: int = 2,
-              clip_len: int = 8, repeats: int = 3, logger=print) -> List[Dict]:
+              clip_len: int = 8, repeats: int = 3, retain_memory: bool = True,
+              logger=print) -> List[Dict]:
     """Measure every (f_A, size, backend); see the module docstring.
 
     The backends of one (f_A, size) take turns: ``repeats`` rounds, each timing
@@ -169,6 +171,10 @@ def benchmark(anonymizers: Sequence[str] = ('demo', 'camera'),
             ONNX Runtime's intra-op threads).
         clip_len: Frames per clip of a clip-level f_A.
         repeats: Rounds.
+        retain_memory: Call :func:`~spact_mm.apis.backends.retain_freed_memory`
+            first (process-wide, so every backend runs with it; the torch
+            backend's default). ``False`` keeps glibc's default, which maps and
+            page-faults every large activation anew (the figures before it).
         logger: Called with one line per measurement.
 
     Returns:
@@ -176,7 +182,11 @@ def benchmark(anonymizers: Sequence[str] = ('demo', 'camera'),
         gflop_per_frame, gflop_per_s, peak_rss_mb, rss_rise_mb, iters,
         ratio_to_onnxruntime`` (``None`` without an onnxruntime row).
     """
+    from spact_mm.apis.backends import retain_freed_memory
+
     torch.set_num_threads(threads)
+    if retain_memory:
+        retain_freed_memory()
     rows = []
     for name in anonymizers:
         module = build_anonymizer(name)
@@ -189,7 +199,7 @@ def benchmark(anonymizers: Sequence[str] = ('demo', 'camera'),
             runs, stats = {}, {}
             for backend in backends:
                 try:
-                    runs[backend] = _runner(module, backend, threads)
+                    runs[backend] = _runner(module, backend, threads, retain_memory)
                 except ImportError as e:
                     logger(f'{name} {size_name} {backend}: skipped ({e})')
                     continue

@@ -54,16 +54,21 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         help='frames per clip of a clip-level f_A')
     parser.add_argument('--repeats', type=int, default=3,
                         help='rounds in which the backends take turns; the best round counts')
+    parser.add_argument('--no-retain-memory', action='store_true',
+                        help="keep glibc's default allocator settings (every large activation "
+                        'mapped and page-faulted anew), as before retain_freed_memory')
     parser.add_argument('--json', default=None, help='also write the rows as JSON here')
     args = parser.parse_args(argv)
     load = os.getloadavg() if hasattr(os, 'getloadavg') else None
     print(f'# {args.threads} threads, {os.cpu_count()} CPUs, load average '
           f'{" ".join(f"{v:.2f}" for v in load) if load else "unknown"}, '
-          f'OMP_WAIT_POLICY={os.environ.get("OMP_WAIT_POLICY")}')
+          f'OMP_WAIT_POLICY={os.environ.get("OMP_WAIT_POLICY")}, '
+          f'retain freed memory: {not args.no_retain_memory}')
     print(HEADER)
     print('|' + ' --- |' * HEADER.count(' | ') + ' --- |')
     rows = benchmark(args.anonymizers, args.sizes, args.backends, args.iters, args.warmup,
-                     args.max_seconds, args.threads, args.clip_len, args.repeats)
+                     args.max_seconds, args.threads, args.clip_len, args.repeats,
+                     retain_memory=not args.no_retain_memory)
     if args.json:
         atomic_write_bytes(json.dumps(dict(load_average=load, rows=rows), indent=1).encode(),
                            args.json)
