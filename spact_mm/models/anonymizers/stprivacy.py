@@ -28,6 +28,7 @@ What is written here, and why:
   the released STPrivacy code are not libraries of our stack).
 """
 import math
+from fractions import Fraction
 from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
@@ -203,8 +204,18 @@ class TubeletSparsifier(nn.Module):
 
     @staticmethod
     def num_kept(tokens_per_frame: int, keep_ratio: float) -> int:
-        """Tokens kept per frame at test: ``floor(keep_ratio * S)``."""
-        return min(tokens_per_frame, int(math.floor(keep_ratio * tokens_per_frame + 1e-6)))
+        """Tokens kept per frame at test: ``floor(keep_ratio * S)``.
+
+        ``keep_ratio`` is taken as the exact fraction ``p / q`` of its decimal
+        (``Fraction.limit_denominator(10**6)``: 0.7 is 7/10, not the float just
+        below it), and the floor is the integer ``(S * p) // q``. Integer
+        arithmetic keeps ``S`` symbolic under ``torch.export``, so an ONNX export
+        keeps the right count at every input size (a float ``math.floor`` is
+        specialised to the tracing size).
+        """
+        ratio = Fraction(keep_ratio).limit_denominator(10**6)
+        return torch.sym_min(tokens_per_frame,
+                             tokens_per_frame * ratio.numerator // ratio.denominator)
 
     def decide(self, log_probs: torch.Tensor, num_frames: int, keep_ratio: float,
                training: bool) -> torch.Tensor:
@@ -217,7 +228,14 @@ class TubeletSparsifier(nn.Module):
         score = log_probs[..., 0].reshape(b, num_frames, per_frame)
         policy = torch.zeros_like(score)
         if k > 0:
-            policy.scatter_(-1, score.topk(k, dim=-1).indices, 1.0)
+            # ties (identical tubelets of a flat region score alike) go to the earlier token:
+            # ONNX TopK's rule, which the export's top-k follows; eager top-k leaves the
+            # order of ties unspecified, so it uses a stable sort (which does not export)
+            if torch.compiler.is_exporting():
+                keep = score.topk(k, dim=-1).indices
+            else:
+                keep = score.sort(dim=-1, descending=True, stable=True).indices[..., :k]
+            policy.scatter_(-1, keep, 1.0)
         return policy.reshape(b, n)
 
 
@@ -421,7 +439,9 @@ class STPrivacyAnonymizer(BaseModule):
     def _pad(self, x: torch.Tensor) -> torch.Tensor:
         """Replicate-pad T, H, W up to multiples of the tubelet."""
         pads = [(-s) % k for s, k in zip(x.shape[2:], self.tubelet_size)]
-        if not any(pads):
+        # an export pads always: a tracing size that needs no padding must not bake the
+        # no-padding branch into a graph that other sizes (an odd T) run through
+        if not any(pads) and not torch.compiler.is_exporting():
             return x
         return F.pad(x, (0, pads[2], 0, pads[1], 0, pads[0]), mode='replicate')
 
@@ -457,9 +477,15 @@ class STPrivacyAnonymizer(BaseModule):
             self._auxiliary_losses = dict(loss_keep=self.keep_loss_weight * (
                 (policy.mean(dim=1) - self.keep_ratio)**2).mean())
             return policy, None, x
-        num_keep = int(policy[0].sum().item())
-        keep_idx = policy.argsort(dim=1, descending=True, stable=True)[:, :num_keep]
-        keep_idx = keep_idx.sort(dim=1).values
+        # k tokens per frame (exactly what ``decide`` kept), from the shapes alone, not from
+        # the policy's values: no data-dependent ``.item()``, so the graph exports to ONNX
+        num_keep = self.sparsifier.num_kept(x.shape[1] // num_frames, self.keep_ratio) * num_frames
+        # the kept positions in ascending order: top-k of a score that ranks every kept token
+        # (policy 1) above every dropped one and, within each, the earlier position first
+        # (distinct values, so no ties; top-k exports to ONNX, a stable sort does not)
+        length = policy.shape[1]
+        order = torch.arange(length, device=policy.device, dtype=policy.dtype)
+        keep_idx = (policy * (2 * length) - order).topk(num_keep, dim=1).indices
         return policy, keep_idx, x.gather(1, keep_idx[..., None].expand(-1, -1, x.shape[-1]))
 
     # ---------------------------------------------------------------- forward
