@@ -316,3 +316,65 @@ def test_ensemble_min_uses_the_strongest_member_in_step_1_only():
         assert out['loss_ssl'].item() == pytest.approx(want.item(), rel=1e-6)
     with pytest.raises(ValueError):
         MODELS.build(dict(type='EnsemblePrivacyHead', heads=[member, member], reduction='max'))
+
+
+def reference_motion_only(raw: np.ndarray) -> np.ndarray:
+    """The motion-only anchor from its equation in float64: y_t = clip(1/2 + (g_t - g_{t-1})
+    / 2, 0, 1) with the BT.601 luma g; frame 0 repeats frame 1's difference ('repeat'), over C."""
+    g = 0.2989 * raw[:, 0] + 0.587 * raw[:, 1] + 0.114 * raw[:, 2]  # (N, T, H, W)
+    d = g[:, 1:] - g[:, :-1]
+    d = np.concatenate([d[:, :1], d], axis=1)
+    y = np.clip(0.5 + 0.5 * d, 0, 1)
+    return np.repeat(y[:, None], raw.shape[1], axis=1)
+
+
+def test_temporal_consistency_with_an_anchor_compares_with_the_anchor_motion():
+    g = torch.Generator().manual_seed(0)
+    raw = torch.rand(2, 3, 4, 5, 6, generator=g, dtype=torch.float64)
+    anon = torch.rand(2, 3, 4, 5, 6, generator=g, dtype=torch.float64)
+    loss = TemporalConsistencyLoss(loss_weight=2.0, symmetric=True,
+                                   reference=dict(type='MotionOnlyAnonymizer'))(anon, raw)
+    expected = reference_tc(anon.numpy(), reference_motion_only(raw.numpy()), 2.0, 0.0, 1, True)
+    assert loss.item() == pytest.approx(expected, rel=1e-6)
+    # the anchor's own output is free; the raw clip is not
+    anchored = TemporalConsistencyLoss(symmetric=True, reference=dict(type='MotionOnlyAnonymizer'))
+    target = torch.from_numpy(reference_motion_only(raw.numpy()))
+    assert anchored(target, raw).item() == pytest.approx(0.0, abs=1e-6)
+    assert anchored(raw, raw).item() > 0.1
+
+
+def test_an_anchor_must_be_parameter_free():
+    from spact_mm.models.anonymizers.clip_utils import FixedReference
+
+    with pytest.raises(ValueError, match='no parameters'):
+        FixedReference(dict(type='UNetAnonymizer', base_channels=2, num_stages=1))
+
+
+def test_stage_1_with_a_target_reproduces_the_anchor_eq_4():
+    """Eq. 4 with R(x) in place of x: the per-frame L1 sum against the motion-only anchor."""
+    from mmengine.registry import DefaultScope
+
+    from spact_mm.registry import MODELS
+
+    cfg = dict(type='AnonymizerReconstructor', target=dict(type='MotionOnlyAnonymizer'),
+               data_preprocessor=dict(
+                   type='AnonymizerDataPreprocessor',
+                   preprocessor=dict(type='ActionDataPreprocessor', format_shape='NCTHW'),
+                   anonymizer=dict(type='MotionUNetAnonymizer', base_channels=2, num_stages=1)))
+    with DefaultScope.overwrite_default_scope('spact_mm'):
+        model = MODELS.build(cfg)
+    g = torch.Generator().manual_seed(0)
+    clips = torch.randint(0, 256, (2, 1, 3, 4, 8, 8), generator=g, dtype=torch.uint8)
+    data = model.data_preprocessor(dict(inputs=list(clips), data_samples=None), True)
+    loss = model(**data, mode='loss')['loss_l1']
+    raw = clips.flatten(0, 1).double().numpy() / 255
+    with torch.no_grad():
+        out = model.data_preprocessor.anonymizer(torch.from_numpy(raw).float()).double().numpy()
+    expected = np.abs(reference_motion_only(raw) - out).sum(axis=(1, 3, 4)).mean()
+    assert loss.item() == pytest.approx(expected, rel=1e-5)
+    with pytest.raises(ValueError, match='NCTHW'):
+        with DefaultScope.overwrite_default_scope('spact_mm'):
+            MODELS.build(dict(cfg, data_preprocessor=dict(
+                type='AnonymizerDataPreprocessor',
+                preprocessor=dict(type='ActionDataPreprocessor', format_shape='NCHW'),
+                anonymizer=dict(type='UNetAnonymizer', base_channels=2, num_stages=1))))

@@ -8,7 +8,8 @@
 #
 # Training seed: SEED (default 0). NAME alone means configs/spact-remedies/spact-stage3-NAME_*.py; `default` audits
 # the demo's own stage 3 (work_dirs/demo/stage3/final.pth). NAME motion* (the motion-aware
-# f_A) first trains its own stages 1 and 2 (configs/spact-remedies/spact-stage{1,2}-motion_*).
+# f_A) first trains its own stages 1 and 2 (configs/spact-remedies/spact-stage{1,2}-motion_*);
+# NAME anchored* (the same f_A started at the motion-only anchor) its spact-stage{1,2}-anchored_*.
 set -euo pipefail
 WORK=${WORK:-work_dirs/screen}
 DATA=${DATA:-data/synthetic}
@@ -35,12 +36,13 @@ for arg in "$@"; do
   cfg=${arg#*=}
   [ "$cfg" = "$arg" ] && cfg=$(ls configs/spact-remedies/spact-stage3-"$name"_*.py)
   EXTRA=(); S2=$STAGE2
-  if [[ $name == motion* ]]; then  # the motion-aware f_A has its own stages 1 and 2
-    train motion-stage1 configs/spact-remedies/spact-stage1-motion_unet-tiny_200iter_synthetic-a.py \
+  if [[ $name == motion* || $name == anchored* ]]; then  # the motion-aware f_A has its own
+    base=${name%%-*}  # stages 1 and 2 (motion: identity start; anchored: motion-only start)
+    train $base-stage1 configs/spact-remedies/spact-stage1-${base}_unet-tiny_200iter_synthetic-a.py \
         train_cfg.max_iters=200
-    train motion-stage2 configs/spact-remedies/spact-stage2-motion_unet-tiny-r3d18-r18_150iter_synthetic-a.py \
-        model.data_preprocessor.checkpoint="$WORK/train/motion-stage1/final.pth"
-    S2=$WORK/train/motion-stage2/final.pth; EXTRA=("${MOTION[@]}")
+    train $base-stage2 configs/spact-remedies/spact-stage2-${base}_unet-tiny-r3d18-r18_150iter_synthetic-a.py \
+        model.data_preprocessor.checkpoint="$WORK/train/$base-stage1/final.pth"
+    S2=$WORK/train/$base-stage2/final.pth; EXTRA=("${MOTION[@]}")
   fi
   train "$name" "$cfg" model.init_cfg.checkpoint="$S2"
   audit "$name" "$WORK/train/$name/final.pth" "${EXTRA[@]}"

@@ -115,3 +115,47 @@ def frame_difference(clips: torch.Tensor, first_frame: str = 'repeat') -> torch.
     diff = clips[:, :, 1:] - clips[:, :, :-1]
     first = diff[:, :, :1] if first_frame == 'repeat' else torch.zeros_like(diff[:, :, :1])
     return torch.cat([first, diff], dim=2)
+
+
+class FixedReference(nn.Module):
+    """A parameter-free f_A applied to raw clips as a training reference (an "anchor").
+
+    The stages of SPAct compare f_A's output with the raw clip X: stage 1 trains
+    f_A to reproduce X (Eq. 4), and the temporal-consistency penalty compares f_A's
+    frame differences with X's. With an anchor R (e.g. the motion-only baseline),
+    both compare with R(X) instead: stage 1 starts f_A at R rather than at the
+    identity, and the penalty keeps f_A's motion at R's (a remedy of ours, not the
+    paper's). The anchor has no weights, runs without gradients and keeps the
+    input's layout.
+
+    Args:
+        anchor: Config of a registered f_A without parameters (built in the
+            ``spact_mm`` scope), e.g. ``dict(type='MotionOnlyAnonymizer')``.
+    """
+
+    def __init__(self, anchor: dict) -> None:
+        super().__init__()
+        from mmengine.registry import DefaultScope
+
+        from spact_mm.registry import MODELS
+
+        with DefaultScope.overwrite_default_scope('spact_mm'):
+            self.anchor = MODELS.build(dict(anchor))
+        if any(True for _ in self.anchor.parameters()):
+            raise ValueError(f'an anchor must have no parameters (it is a fixed reference); '
+                             f'{type(self.anchor).__name__} has some')
+        self.anchor.eval()
+
+    def forward(self, clips: torch.Tensor) -> torch.Tensor:
+        """R(X) of clips ``(..., C, T, H, W)`` in [0, 1]; same shape, no gradient."""
+        if clips.dim() < 5:
+            raise ValueError(f'expected clips (..., C, T, H, W), got shape {tuple(clips.shape)}')
+        with torch.no_grad():
+            out = anonymize_clips(self.anchor, clips.reshape(-1, *clips.shape[-4:]))
+        return out.reshape(clips.shape)
+
+    def train(self, mode: bool = True) -> 'FixedReference':
+        """The anchor stays in eval mode."""
+        super().train(mode)
+        self.anchor.eval()
+        return self

@@ -41,6 +41,11 @@ class TemporalConsistencyLoss(nn.Module):
     its contrast with the background, i.e. its appearance (skin, clothing).
     Above ``k`` f_A may change that contrast freely.
 
+    With ``reference=R`` (a parameter-free f_A config, see
+    :class:`~spact_mm.models.anonymizers.clip_utils.FixedReference`), X in the
+    sums is replaced by R(X): f_A's motion is held to the anchor's (e.g. the
+    motion-only baseline's), for an f_A started at R in stage 1.
+
     Args:
         loss_weight: lambda.
         margin: m, in pixel units ([0, 1] range).
@@ -48,11 +53,17 @@ class TemporalConsistencyLoss(nn.Module):
         symmetric: Also penalise frame differences smaller than the input's.
         saturation: k > 0 in pixel units, or ``None`` (no saturation, the
             plain differences).
+        reference: ``None`` (compare with X) or an anchor f_A config (compare
+            with R(X)).
     """
 
     def __init__(self, loss_weight: float = 10.0, margin: float = 0.0, power: int = 1,
-                 symmetric: bool = False, saturation: Optional[float] = None) -> None:
+                 symmetric: bool = False, saturation: Optional[float] = None,
+                 reference: Optional[dict] = None) -> None:
         super().__init__()
+        from spact_mm.models.anonymizers.clip_utils import FixedReference
+
+        self.reference = FixedReference(reference) if reference is not None else None
         if loss_weight < 0 or margin < 0:
             raise ValueError(f'loss_weight and margin must be >= 0, got {loss_weight}, {margin}')
         if power not in (1, 2):
@@ -77,6 +88,8 @@ class TemporalConsistencyLoss(nn.Module):
         if anonymized.shape[-3] < 2:
             raise ValueError(f'temporal consistency needs clips of 2 or more frames, got '
                              f'{anonymized.shape[-3]}')
+        if self.reference is not None:
+            raw = self.reference(raw)
         d_anon = anonymized.diff(dim=-3).abs()
         d_raw = raw.detach().diff(dim=-3).abs()
         if self.saturation is not None:

@@ -24,21 +24,38 @@ class AnonymizerReconstructor(BaseModel):
     resolution independent and what the th_A0 stop rule compares) and
     ``l1_sum`` (Eq. 4 averaged over the clip's frames).
 
+    With ``target=R`` (a parameter-free f_A config, see
+    :class:`~spact_mm.models.anonymizers.clip_utils.FixedReference`), x in Eq. 4
+    is replaced by R(x): f_A starts at the anchor R (e.g. the motion-only
+    baseline) instead of the identity (a remedy of ours, not the paper's).
+
     Args:
         data_preprocessor: Config of the ``AnonymizerDataPreprocessor``.
         init_cfg: mmengine init config.
+        target: ``None`` (reproduce the input, the paper's stage 1) or an anchor
+            f_A config (reproduce its output; needs clips, format NCTHW).
     """
 
-    def __init__(self, data_preprocessor: dict, init_cfg: Optional[dict] = None) -> None:
+    def __init__(self, data_preprocessor: dict, init_cfg: Optional[dict] = None,
+                 target: Optional[dict] = None) -> None:
+        from spact_mm.models.anonymizers.clip_utils import FixedReference
+
         data_preprocessor = dict(data_preprocessor)
         data_preprocessor['return_raw'] = True
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if target is not None and self.data_preprocessor.format_shape != 'NCTHW':
+            raise ValueError('a stage-1 target (anchor) needs clips (format_shape NCTHW), got '
+                             f'{self.data_preprocessor.format_shape}')
+        self.target = FixedReference(target) if target is not None else None
 
     def _per_frame_l1(self, inputs: torch.Tensor, raw_inputs: torch.Tensor) -> torch.Tensor:
         """Eq. 4 for every frame: (N, F) sums of |x - x_hat| over C, H, W."""
         pre = self.data_preprocessor
         tail = 3 if pre.format_shape == 'NCTHW' else 2
-        diff = (pre.to_unit(raw_inputs, tail) - pre.to_unit(inputs, tail)).abs()
+        reference = pre.to_unit(raw_inputs, tail)
+        if self.target is not None:
+            reference = self.target(reference)
+        diff = (reference - pre.to_unit(inputs, tail)).abs()
         if pre.format_shape == 'NCTHW':
             diff = diff.movedim(-4, -3)  # (..., T, C, H, W)
         return diff.flatten(-3).sum(-1).flatten(1)
