@@ -43,6 +43,9 @@ for seed in ${SEEDS:-0}; do
       # a trained BDQ checkpoint holds a BDQEncoder, not the protocol's UNet f_A
       case $m in bdq-*) [ "$m" = bdq-fixed ] || EXTRA+=(--cfg-options anonymizer._delete_=True \
           anonymizer.type=BDQEncoder) ;; esac
+      # the motion-aware f_A (remedies 5 and 7: motion*, anchored*) is a MotionUNetAnonymizer
+      case $m in motion-only) ;; motion*|anchored*) EXTRA+=(--cfg-options anonymizer._delete_=True \
+          anonymizer.type=MotionUNetAnonymizer anonymizer.base_channels=16 anonymizer.num_stages=3) ;; esac
       $PY tools/privacy_audit.py "$CFG" --anonymizer "$A" --method "$m" --mode "$MODE" \
           --seed "$seed" --work-dir "$OUT/$m" --data-root "$DATA" --no-progress "${EXTRA[@]}"
     done
