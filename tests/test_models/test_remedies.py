@@ -378,3 +378,27 @@ def test_stage_1_with_a_target_reproduces_the_anchor_eq_4():
                 type='AnonymizerDataPreprocessor',
                 preprocessor=dict(type='ActionDataPreprocessor', format_shape='NCHW'),
                 anonymizer=dict(type='UNetAnonymizer', base_channels=2, num_stages=1))))
+
+
+def test_anchor_fidelity_matches_float64_reference_and_is_returned_in_training():
+    from conftest import make_batch
+
+    from spact_mm.models.losses import AnchorFidelityLoss
+
+    g = torch.Generator().manual_seed(0)
+    raw = torch.rand(2, 3, 4, 5, 6, generator=g, dtype=torch.float64)
+    anon = torch.rand(2, 3, 4, 5, 6, generator=g, dtype=torch.float64)
+    anchor = dict(type='MotionOnlyAnonymizer')
+    loss = AnchorFidelityLoss(anchor, loss_weight=3.0)(anon, raw)
+    expected = 3.0 * np.abs(anon.numpy() - reference_motion_only(raw.numpy())).mean()
+    assert loss.item() == pytest.approx(expected, rel=1e-6)
+    with pytest.raises(ValueError, match='loss_weight'):
+        AnchorFidelityLoss(anchor, loss_weight=-1.0)
+    # through the stage-3 preprocessor: loss_anchor of f_A's clip (here x / 2) against R(x)
+    pre = minimax_pre(anchor_fidelity=dict(type='AnchorFidelityLoss', reference=anchor))
+    batch = make_batch(n=2, t=4, size=8)
+    clips = torch.stack(batch['inputs']).double()[:, 0] / 255.
+    out = pre(batch, training=True)
+    want = np.abs(clips.numpy() / 2 - reference_motion_only(clips.numpy())).mean()
+    assert out['anonymizer_losses']['loss_anchor'].item() == pytest.approx(want, abs=1e-5)
+    assert 'anonymizer_losses' not in pre(make_batch(n=2, t=4, size=8), training=False)

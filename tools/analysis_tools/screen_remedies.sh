@@ -38,9 +38,8 @@ for arg in "$@"; do
   EXTRA=(); S2=$STAGE2
   if [[ $name == motion* || $name == anchored* ]]; then  # the motion-aware f_A has its own
     base=${name%%-*}  # stages 1 and 2 (motion: identity start; anchored: motion-only start)
-    train $base-stage1 configs/spact-remedies/spact-stage1-${base}_unet-tiny_200iter_synthetic-a.py \
-        train_cfg.max_iters=200
-    train $base-stage2 configs/spact-remedies/spact-stage2-${base}_unet-tiny-r3d18-r18_150iter_synthetic-a.py \
+    train $base-stage1 "$(ls configs/spact-remedies/spact-stage1-${base}_*.py)"
+    train $base-stage2 "$(ls configs/spact-remedies/spact-stage2-${base}_*.py)" \
         model.data_preprocessor.checkpoint="$WORK/train/$base-stage1/final.pth"
     S2=$WORK/train/$base-stage2/final.pth; EXTRA=("${MOTION[@]}")
   fi

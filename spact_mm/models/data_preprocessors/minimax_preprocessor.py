@@ -18,6 +18,8 @@ shortcut analysis of issue 12 call for:
   ``anonymizer_losses`` (``dict(loss_tc=...)``), which
   :class:`SPActRecognizer` adds to its losses: minimax step 1 minimises it
   with L_T - w L_B, step 2 does not see it (f_A is frozen there).
+- ``anchor_fidelity``: an :class:`AnchorFidelityLoss` of the anonymized clip
+  against a fixed anchor's output, returned the same way (``loss_anchor``).
 
 Both only run with ``training=True`` (mmengine's ``train_step``); validation,
 testing and inference are those of :class:`AnonymizerDataPreprocessor`.
@@ -43,11 +45,14 @@ class MinimaxAnonymizerDataPreprocessor(AnonymizerDataPreprocessor):
             docstring.
         temporal_consistency: ``None`` or a :class:`TemporalConsistencyLoss`
             config, computed on NCTHW clips in [0, 1] pixel units.
+        anchor_fidelity: ``None`` or an :class:`AnchorFidelityLoss` config
+            (NCTHW clips, [0, 1] pixel units).
         **kwargs: Arguments of :class:`AnonymizerDataPreprocessor`.
     """
 
     def __init__(self, ssl_views: Optional[dict] = None,
-                 temporal_consistency: Optional[dict] = None, **kwargs) -> None:
+                 temporal_consistency: Optional[dict] = None,
+                 anchor_fidelity: Optional[dict] = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.ssl_views = None
         self.view_augment = None
@@ -64,11 +69,16 @@ class MinimaxAnonymizerDataPreprocessor(AnonymizerDataPreprocessor):
             self.view_augment = MODELS.build(augment) if augment is not None else None
         self.temporal_consistency = (MODELS.build(temporal_consistency)
                                      if temporal_consistency is not None else None)
+        self.anchor_fidelity = (MODELS.build(anchor_fidelity)
+                                if anchor_fidelity is not None else None)
+        if self.anchor_fidelity is not None and self.format_shape != 'NCTHW':
+            raise ValueError('anchor_fidelity needs clips (format_shape NCTHW), got '
+                             f'{self.format_shape}')
         if self.temporal_consistency is not None and self.format_shape != 'NCTHW':
             raise ValueError('temporal_consistency needs clips (format_shape NCTHW), got '
                              f'{self.format_shape}')
-        if self.temporal_consistency is not None and getattr(self.preprocessor, 'blending',
-                                                             None) is not None:
+        if (self.temporal_consistency is not None or self.anchor_fidelity is not None) and \
+                getattr(self.preprocessor, 'blending', None) is not None:
             raise ValueError('temporal_consistency compares f_A(X) with X frame by frame; '
                              'batch blending (mixup/cutmix) after f_A would break that')
         if self.ssl_views is not None and self.format_shape != 'NCTHW':
@@ -97,7 +107,8 @@ class MinimaxAnonymizerDataPreprocessor(AnonymizerDataPreprocessor):
     def forward(self, data: dict, training: bool = False) -> Dict:
         """:meth:`AnonymizerDataPreprocessor.forward`, plus (training) the SSL views
         made before f_A as ``aux_inputs`` and L_TC as ``anonymizer_losses``."""
-        if not training or (self.ssl_views is None and self.temporal_consistency is None):
+        if not training or (self.ssl_views is None and self.temporal_consistency is None
+                            and self.anchor_fidelity is None):
             return super().forward(data, training)
         aux = data.pop('aux_inputs', None) if self.ssl_views is not None else None
         keep_raw, self.return_raw = self.return_raw, True
@@ -116,5 +127,9 @@ class MinimaxAnonymizerDataPreprocessor(AnonymizerDataPreprocessor):
         if self.temporal_consistency is not None and self.enabled:
             anonymized = self.to_unit(data['inputs'], 3)
             data.setdefault('anonymizer_losses', {})['loss_tc'] = self.temporal_consistency(
+                anonymized, raw_unit)
+        if self.anchor_fidelity is not None and self.enabled:
+            anonymized = self.to_unit(data['inputs'], 3)
+            data.setdefault('anonymizer_losses', {})['loss_anchor'] = self.anchor_fidelity(
                 anonymized, raw_unit)
         return data

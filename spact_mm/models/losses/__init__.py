@@ -1,5 +1,6 @@
 """Losses."""
+from .anchor_fidelity import AnchorFidelityLoss
 from .ntxent import NTXentLoss
 from .temporal_consistency import TemporalConsistencyLoss
 
-__all__ = ['NTXentLoss', 'TemporalConsistencyLoss']
+__all__ = ['AnchorFidelityLoss', 'NTXentLoss', 'TemporalConsistencyLoss']
