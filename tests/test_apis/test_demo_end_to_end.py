@@ -6,7 +6,7 @@ import pytest
 import torch
 from mmengine.runner import Runner
 
-from spact_mm.apis.demo import build_stage_cfg, run_demo
+from spact_mm.apis.demo import DEMO_RECIPE, build_stage_cfg, run_demo
 from spact_mm.datasets.synthetic import generate_synthetic_dataset
 
 TINY_DATA = dict(videos_per_class=3, val_videos_per_class=1)
@@ -86,14 +86,16 @@ def test_stage_handover_weights(demo_run):
 
 def test_resume_continues_minimax(demo_run, tiny_data, tmp_path):
     work, _ = demo_run
-    cfg = build_stage_cfg('stage3', work, tiny_data, max_iters=4, num_workers=0)
+    cfg = build_stage_cfg('stage3', work, tiny_data, max_iters=4, num_workers=0,
+                          recipe=DEMO_RECIPE)
     cfg.work_dir = str(tmp_path)
     cfg.default_hooks.checkpoint.interval = 2
     cfg.train_cfg.val_interval = 100
     Runner.from_cfg(cfg).train()
     assert osp.isfile(osp.join(str(tmp_path), 'iter_4.pth'))
 
-    cfg = build_stage_cfg('stage3', work, tiny_data, max_iters=6, num_workers=0)
+    cfg = build_stage_cfg('stage3', work, tiny_data, max_iters=6, num_workers=0,
+                          recipe=DEMO_RECIPE)
     cfg.work_dir = str(tmp_path)
     cfg.default_hooks.checkpoint.interval = 2
     cfg.train_cfg.val_interval = 100
@@ -125,3 +127,34 @@ def test_stage1_drives_reconstruction_error_down(tiny_data, tmp_path):
         out = pre(batch, False)
     diff = (pre.to_unit(out['inputs'], 3) - pre.to_unit(out['raw_inputs'], 3)).abs().mean()
     assert float(diff) == pytest.approx(after, rel=0.35)
+
+
+def test_anchored_stage1_approaches_the_motion_only_anchor(tiny_data, tmp_path):
+    """The default recipe's stage 1 trains f_A towards R(x), the motion-only output."""
+    from spact_mm.models.anonymizers import MotionOnlyAnonymizer
+
+    cfg = build_stage_cfg('stage1', str(tmp_path), tiny_data, max_iters=40, num_workers=0,
+                          recipe='anchored')
+    cfg.train_cfg.val_interval = 1000
+    runner = Runner.from_cfg(cfg)
+    before = runner.val()['recon/l1']
+    runner.train()
+    after = runner.val()['recon/l1']
+    assert after < 0.6 * before
+    batch = next(iter(runner.val_dataloader))
+    pre = runner.model.data_preprocessor
+    with torch.no_grad():
+        out = pre(batch, False)
+        anchor = MotionOnlyAnonymizer()(pre.to_unit(out['raw_inputs'], 3).flatten(0, 1))
+    diff = (pre.to_unit(out['inputs'], 3).flatten(0, 1) - anchor).abs().mean()
+    assert float(diff) == pytest.approx(after, rel=0.35)
+    with pytest.raises(ValueError, match='recipe'):
+        build_stage_cfg('stage1', str(tmp_path), tiny_data, recipe='nope')
+
+
+def test_the_demo_records_its_recipe(demo_run):
+    from spact_mm.apis.demo import format_figures
+
+    _, figures = demo_run
+    assert figures['recipe'] == DEMO_RECIPE
+    assert f'{DEMO_RECIPE} recipe' in format_figures(figures)

@@ -19,10 +19,10 @@ MODEL_CONFIGS = [p for p in CONFIGS if 'protocols' not in p.parts]
 def test_configs_found():
     """The glob reaches the configs the demo and the docs name (a wrong root or pattern
     would leave the tests below with nothing to check)."""
-    from spact_mm.apis.demo import STAGE_CONFIGS, config_dir
+    from spact_mm.apis.demo import RECIPES, config_dir
 
     assert config_dir().resolve() == (ROOT / 'configs').resolve()
-    named = {ROOT / 'configs' / p for p in STAGE_CONFIGS.values()}
+    named = {ROOT / 'configs' / p for recipe in RECIPES.values() for p in recipe.values()}
     assert named <= set(MODEL_CONFIGS)
     assert any('protocols' in p.parts for p in CONFIGS)
 
