@@ -96,8 +96,8 @@ def _fake_mmaction(tmp_path: Path, version: str) -> Path:
     return pkg
 
 
-def _add_drn(site: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / '.ci/add_mmaction2_drn.py')],
+def _add_drn(site: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / '.ci/add_mmaction2_drn.py'), *args],
                           env=dict(os.environ, PYTHONPATH=str(site)), capture_output=True,
                           text=True)
 
@@ -116,6 +116,12 @@ def test_add_drn_copies_upstream_files_into_1_2_0_only(tmp_path):
     again = _add_drn(pkg.parent)  # idempotent
     assert again.returncode == 0 and '0 file(s)' in again.stdout
 
+    (pkg / 'models' / 'localizers' / 'bmn.py').write_text('# not vendored\n')
+    removed = _add_drn(pkg.parent, '--remove')
+    assert removed.returncode == 0 and f'{len(wanted)} file(s) removed' in removed.stdout
+    assert not (pkg / 'models' / 'localizers' / 'drn').exists()
+    assert (pkg / 'models' / 'localizers' / 'bmn.py').exists()  # only the vendored files go
+
     old = _fake_mmaction(tmp_path, '1.1.0')
     refused = _add_drn(old.parent)
     assert refused.returncode == 1 and '1.1.0' in refused.stderr
@@ -125,6 +131,9 @@ def test_add_drn_copies_upstream_files_into_1_2_0_only(tmp_path):
 def test_ci_runs_the_readme_command_on_both_versions():
     text = (ROOT / '.ci/run').read_text()
     lines = [line.strip() for line in text.splitlines()]
-    assert lines.count('bash tools/run_tests.sh') == 2
-    assert "SPACT_MMACTION2_PIN='mmaction2==1.2.0'" in text
+    assert lines.count('bash tools/run_tests.sh') == 1
+    assert lines.count("SPACT_MMACTION2_PIN='mmaction2==1.2.0' bash tools/run_tests.sh") == 1
+    assert "SPACT_MMACTION2_PIN='mmaction2==1.2.0' bash tools/setup_env.sh" in lines
+    # run 2 reuses run 1's venv and swaps back to the README's stack after it
+    assert '.ci/add_mmaction2_drn.py --remove' in text
     assert '.ci/add_mmaction2_drn.py' in text
