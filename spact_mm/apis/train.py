@@ -262,6 +262,29 @@ def check_data_files(cfg: Config) -> None:
                     f'says, or point the config at it with --cfg-options {where}=...')
 
 
+def check_sampler_fits_loop(cfg) -> None:
+    """Refuse an epoch-based loop over an infinite sampler (it would never end an epoch).
+
+    The synthetic configs train with mmengine's ``InfiniteSampler`` (with a finite
+    sampler, ``IterBasedTrainLoop`` sleeps 2 s at every restart of the dataloader).
+    Switching such a config to ``EpochBasedTrainLoop`` without the sampler would hang.
+
+    Args:
+        cfg: A config (or dict) with ``train_cfg`` and ``train_dataloader``.
+
+    Raises:
+        ValueError: naming the sampler and the fix.
+    """
+    train_cfg = cfg.get('train_cfg') or {}
+    sampler = (cfg.get('train_dataloader') or {}).get('sampler') or {}
+    by_epoch = 'max_epochs' in train_cfg or train_cfg.get('type') == 'EpochBasedTrainLoop'
+    if by_epoch and str(sampler.get('type', '')).split('.')[-1] == 'InfiniteSampler':
+        raise ValueError(
+            'train_cfg is epoch-based but train_dataloader.sampler is InfiniteSampler, which '
+            "never ends an epoch: use --cfg-options train_dataloader.sampler.type=DefaultSampler "
+            '(or an IterBasedTrainLoop)')
+
+
 def build_train_cfg(args: TrainArgs) -> Config:
     """Load ``args.config`` and merge the command line into it.
 
@@ -336,7 +359,8 @@ def build_runner(cfg: Config) -> 'Runner':
 
 
 def train(cfg: Config) -> 'Runner':
-    """Build the runner from ``cfg`` and train (after :func:`check_data_files`).
+    """Build the runner from ``cfg`` and train (after :func:`check_data_files` and
+    :func:`check_sampler_fits_loop`).
 
     Args:
         cfg: A full training config, e.g. from :func:`build_train_cfg`.
@@ -346,6 +370,7 @@ def train(cfg: Config) -> 'Runner':
         ``runner.work_dir`` ... are available).
     """
     check_data_files(cfg)
+    check_sampler_fits_loop(cfg)
     runner = build_runner(cfg)
     runner.train()
     finish_distributed()

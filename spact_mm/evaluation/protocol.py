@@ -148,6 +148,9 @@ def build_task_cfg(cfg: Config, task: str, anonymizer: dict, checkpoint: Optiona
         for loader in _dataloaders(run):
             ds = loader['dataset']
             ds['pipeline'] = _insert_oracle(ds['pipeline'], oracle_mode)
+    from spact_mm.apis.train import check_sampler_fits_loop
+
+    check_sampler_fits_loop(run)
     train_cfg = run['train_cfg']
     by_epoch = 'max_epochs' in train_cfg  # EpochBasedTrainLoop or IterBasedTrainLoop
     length = train_cfg['max_epochs' if by_epoch else 'max_iters']

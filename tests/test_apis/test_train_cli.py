@@ -271,3 +271,23 @@ def test_tools_test_cli_help(monkeypatch, capsys):
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
     assert 'checkpoint' in out and '--show-dir' in out and '--dump' in out
+
+
+def test_epoch_loop_over_infinite_sampler_is_refused_before_training(tmp_path):
+    """The synthetic configs' InfiniteSampler would hang an EpochBasedTrainLoop."""
+    text = MERGE_CONFIG + textwrap.dedent("""
+        train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=2)
+        train_dataloader = dict(batch_size=1, sampler=dict(type='InfiniteSampler', shuffle=True),
+                                dataset=dict(type='RobustVideoDataset', ann_file='', pipeline=[]))
+        """)
+    cfg = _cfg(tmp_path, text=text)
+    with pytest.raises(ValueError, match='never ends an epoch.*DefaultSampler'):
+        train_api.train(cfg)
+    cfg.train_dataloader.sampler.type = 'DefaultSampler'
+    train_api.check_sampler_fits_loop(cfg)  # finite sampler: accepted
+    cfg.train_dataloader.sampler.type = 'mmengine.InfiniteSampler'
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=3)
+    train_api.check_sampler_fits_loop(cfg)  # iteration-based: accepted
+    cfg.train_cfg = dict(max_epochs=3)  # the loop type implied by max_epochs
+    with pytest.raises(ValueError):
+        train_api.check_sampler_fits_loop(cfg)

@@ -97,6 +97,9 @@ def test_resolve_anonymizer_and_checkpoint_loading(tmp_path):
     assert task.train_cfg.val_begin == cfg.privacy.train_cfg.max_iters + 1
     # an epoch-based schedule: test once after the last epoch, checkpoint by epoch
     cfg.privacy.train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=3)
+    with pytest.raises(ValueError, match='InfiniteSampler.*DefaultSampler'):
+        build_task_cfg(cfg, 'privacy', anon, path, None, str(tmp_path / 'e'), progress=False)
+    cfg.privacy.train_dataloader.sampler = dict(type='DefaultSampler', shuffle=True)
     task = build_task_cfg(cfg, 'privacy', anon, path, None, str(tmp_path / 'e'), progress=False)
     assert task.train_cfg.val_begin == 4
     ckpt_hook = task.default_hooks.checkpoint

@@ -36,11 +36,15 @@ val_pipeline = [
 ]
 test_pipeline = val_pipeline
 
+# InfiniteSampler (mmengine's advice for IterBasedTrainLoop): with a finite sampler the loop
+# sleeps 2 s at every restart of the dataloader (mmengine's _InfiniteDataloaderIterator), and
+# these training sets last 3-12 batches: a third of the demo's wall time was that sleep.
+# An EpochBasedTrainLoop needs DefaultSampler here (an infinite sampler never ends an epoch).
 train_dataloader = dict(
     batch_size=16,
     num_workers=2,
     persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
+    sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(type=dataset_type, ann_file=ann_file_train,
                  data_prefix=dict(video=data_root), pipeline=train_pipeline,
                  num_classes=action_num_classes))

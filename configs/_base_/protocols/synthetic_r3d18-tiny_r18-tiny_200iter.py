@@ -3,6 +3,9 @@
 # ResNet-18 at 16 base channels on 32x32 frames/images (multi-label, BCE),
 # each trained 200 iterations with Adam on f_A*(train) and tested on
 # f_A*(test). Run with tools/eval_protocol.py (see docs/results.md).
+# Training loaders use InfiniteSampler (mmengine's advice for IterBasedTrainLoop): with a
+# finite sampler the loop sleeps 2 s at every restart of the dataloader, and these training
+# sets last a few batches. An EpochBasedTrainLoop needs DefaultSampler instead.
 # Children choose the action set and the privacy data / attributes.
 # f'_T and f_A are the demo model's (configs/_base_/models/spact_tiny.py, inherited):
 # its `anonymizer` (UNet, 16 channels, 3 stages) is the architecture of the f_A
@@ -40,7 +43,7 @@ action = dict(
         data_preprocessor={{_base_.data_preprocessor.preprocessor}}),
     train_dataloader=dict(
         batch_size=16, num_workers=2, persistent_workers=True,
-        sampler=dict(type='DefaultSampler', shuffle=True),
+        sampler=dict(type='InfiniteSampler', shuffle=True),
         dataset=dict(type='PrivacyVideoDataset',
                      ann_file=f'{data_root}/annotations/privacy_videos_a_train.json',
                      data_prefix=dict(video=data_root), pipeline=clip_pipeline_train,
@@ -78,7 +81,7 @@ privacy = dict(
                                mean={{_base_.img_norm.mean}}, std={{_base_.img_norm.std}})),
     train_dataloader=dict(
         batch_size=32, num_workers=2, persistent_workers=True,
-        sampler=dict(type='DefaultSampler', shuffle=True),
+        sampler=dict(type='InfiniteSampler', shuffle=True),
         dataset=dict(type='MultiLabelSubsetDataset', data_root=data_root,
                      ann_file='annotations/privacy_images_train.json',
                      attributes=person_attributes, pipeline=image_pipeline)),
