@@ -33,10 +33,7 @@ val_pipeline = [
 ]
 test_pipeline = val_pipeline
 
-# InfiniteSampler (mmengine's advice for IterBasedTrainLoop): with a finite sampler the loop
-# sleeps 2 s at every restart of the dataloader (mmengine's _InfiniteDataloaderIterator), and
-# these training sets last 3-12 batches: a third of the demo's wall time was that sleep.
-# An EpochBasedTrainLoop needs DefaultSampler here (an infinite sampler never ends an epoch).
+# InfiniteSampler, not DefaultSampler: why is in synthetic_actions_a_8x32x32.py.
 train_dataloader = dict(
     batch_size=8,
     num_workers=2,
