@@ -45,3 +45,16 @@ def test_cli_prints_the_load_and_a_table(capsys, tmp_path):
     out = capsys.readouterr().out
     assert 'load average' in out and HEADER in out and '| downsample-4x | 16x16 | eager |' in out
     assert (tmp_path / 'b.json').stat().st_size > 0
+
+
+def test_batched_passes_count_every_frame_and_the_same_flops_per_frame():
+    one = benchmark(['camera', 'bdq-fixed'], ['32x24'], ['eager'], iters=1, warmup=0,
+                    threads=1, clip_len=3, repeats=1, logger=lambda line: None)
+    four = benchmark(['camera', 'bdq-fixed'], ['32x24'], ['eager'], iters=1, warmup=0,
+                     threads=1, clip_len=3, repeats=1, batch=4, logger=lambda line: None)
+    for a, b in zip(one, four):  # FLOPs per frame do not depend on the frames per pass
+        assert b['gflop_per_frame'] == pytest.approx(a['gflop_per_frame'], rel=1e-6)
+    assert all(r['gflop_per_frame'] > 0 for r in one)  # a frame f_A and a clip f_A
+    with pytest.raises(ValueError, match='batch'):
+        benchmark(['camera'], ['32x24'], ['eager'], iters=1, warmup=0, batch=0,
+                  logger=lambda line: None)

@@ -115,11 +115,12 @@ def flops_per_frame(module: nn.Module, x: torch.Tensor) -> float:
     counter = FlopCounterMode(display=False)
     with torch.no_grad(), counter:
         module(x)
-    frames = x.shape[2] if x.dim() == 5 else x.shape[0]
+    frames = x.shape[0] * x.shape[2] if x.dim() == 5 else x.shape[0]
     return counter.get_total_flops() / frames
 
 
-def _runner(module: nn.Module, backend: str, threads: int, retain_memory: bool = True):
+def _runner(module: nn.Module, backend: str, threads: int, retain_memory: bool = True,
+            prepack: bool = True):
     from spact_mm.apis.backends import (
         OnnxRuntimeAnonymizer,
         OpenVinoAnonymizer,
@@ -138,7 +139,7 @@ def _runner(module: nn.Module, backend: str, threads: int, retain_memory: bool =
         warnings.simplefilter('ignore')
         if backend in ('torch', 'torch-compile'):
             runner = TorchAnonymizer(module, compile=backend == 'torch-compile',
-                                     retain_memory=retain_memory)
+                                     retain_memory=retain_memory, prepack=prepack)
             return runner._run
         cls = OpenVinoAnonymizer if backend == 'openvino' else OnnxRuntimeAnonymizer
         runner = cls(export_onnx(module), num_threads=threads)
@@ -149,7 +150,7 @@ def benchmark(anonymizers: Sequence[str] = ('demo', 'camera'),
               sizes: Sequence[str] = tuple(SIZES), backends: Sequence[str] = BENCH_BACKENDS,
               iters: int = 10, warmup: int = 2, max_seconds: float = 20.0, threads: int = 2,
               clip_len: int = 8, repeats: int = 3, retain_memory: bool = True,
-              logger=print) -> List[Dict]:
+              batch: int = 1, prepack: bool = True, logger=print) -> List[Dict]:
     """Measure every (f_A, size, backend); see the module docstring.
 
     The backends of one (f_A, size) take turns: ``repeats`` rounds, each timing
@@ -175,6 +176,9 @@ def benchmark(anonymizers: Sequence[str] = ('demo', 'camera'),
             first (process-wide, so every backend runs with it; the torch
             backend's default). ``False`` keeps glibc's default, which maps and
             page-faults every large activation anew (the figures before it).
+        batch: Frames (clips, for a clip-level f_A) per forward pass.
+        prepack: The torch backends' ``prepack`` (oneDNN weights reordered once,
+            :mod:`spact_mm.apis.conv_prepack`); ``False`` gives the figures before it.
         logger: Called with one line per measurement.
 
     Returns:
@@ -193,13 +197,16 @@ def benchmark(anonymizers: Sequence[str] = ('demo', 'camera'),
         for size_name in sizes:
             w, h = (int(v) for v in (size_name.split('x') if size_name not in SIZES
                                      else (SIZES[size_name][1], SIZES[size_name][0])))
+            if batch < 1:
+                raise ValueError(f'batch must be >= 1, got {batch}')
             x = frame_input(module, (h, w), clip_len)
-            frames = x.shape[2] if x.dim() == 5 else 1
+            x = x.expand(batch, *x.shape[1:]).contiguous()
+            frames = batch * (x.shape[2] if x.dim() == 5 else 1)
             flops = flops_per_frame(module, x)
             runs, stats = {}, {}
             for backend in backends:
                 try:
-                    runs[backend] = _runner(module, backend, threads, retain_memory)
+                    runs[backend] = _runner(module, backend, threads, retain_memory, prepack)
                 except ImportError as e:
                     logger(f'{name} {size_name} {backend}: skipped ({e})')
                     continue

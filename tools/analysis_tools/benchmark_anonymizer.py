@@ -57,18 +57,26 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument('--no-retain-memory', action='store_true',
                         help="keep glibc's default allocator settings (every large activation "
                         'mapped and page-faulted anew), as before retain_freed_memory')
+    parser.add_argument('--batch', type=int, default=1,
+                        help='frames (clips, for a clip-level f_A) per forward pass; '
+                        'tools/anonymize_video.py passes --batch-size frames (default 16)')
+    parser.add_argument('--no-prepack', action='store_true',
+                        help='torch backends: let oneDNN reorder every conv weight on every '
+                        'call, as before spact_mm.apis.conv_prepack')
     parser.add_argument('--json', default=None, help='also write the rows as JSON here')
     args = parser.parse_args(argv)
     load = os.getloadavg() if hasattr(os, 'getloadavg') else None
     print(f'# {args.threads} threads, {os.cpu_count()} CPUs, load average '
           f'{" ".join(f"{v:.2f}" for v in load) if load else "unknown"}, '
           f'OMP_WAIT_POLICY={os.environ.get("OMP_WAIT_POLICY")}, '
-          f'retain freed memory: {not args.no_retain_memory}')
+          f'retain freed memory: {not args.no_retain_memory}, prepacked convs: '
+          f'{not args.no_prepack}, {args.batch} frame(s) or clip(s) per pass')
     print(HEADER)
     print('|' + ' --- |' * HEADER.count(' | ') + ' --- |')
     rows = benchmark(args.anonymizers, args.sizes, args.backends, args.iters, args.warmup,
                      args.max_seconds, args.threads, args.clip_len, args.repeats,
-                     retain_memory=not args.no_retain_memory)
+                     retain_memory=not args.no_retain_memory, batch=args.batch,
+                     prepack=not args.no_prepack)
     if args.json:
         atomic_write_bytes(json.dumps(dict(load_average=load, rows=rows), indent=1).encode(),
                            args.json)
