@@ -12,10 +12,10 @@ W = 0.3  # omega of Eq. 9 used throughout
 
 
 def build(model_cfg=None, lr=1.0, steps=(1, 1), branches=('anonymizer', 'recognizer', 'privacy'),
-          **wrapper_kwargs):
+          ssl_weight=W, **wrapper_kwargs):
     torch.manual_seed(0)
     model = MODELS.build(model_cfg or tiny_model_cfg()).double()
-    cfg = dict(type='MinimaxOptimWrapper', ssl_weight=W, anonymizer_steps=steps[0],
+    cfg = dict(type='MinimaxOptimWrapper', ssl_weight=ssl_weight, anonymizer_steps=steps[0],
                adversary_steps=steps[1], **wrapper_kwargs)
     for b in branches:
         cfg[b] = dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=lr))
@@ -94,6 +94,27 @@ def test_step1_moves_only_fA_with_grad_of_LT_minus_w_LB():
     # The reversal matters: the plain sum L_T + w L_B gives a different update.
     wrong = grads_of(l_t + W * l_b, twin, 'anonymizer')
     assert any(not torch.allclose(before[k] - params[k].detach(), wrong[k]) for k in wrong)
+
+
+def test_omega_zero_step1_moves_fA_on_LT_alone():
+    """ssl_weight = 0 (a utility-only stage, e.g. STPrivacy's stage 2b): L_B has no say."""
+    model, wrapper = build(ssl_weight=0.0)
+    data = make_batch()
+    before = snapshot(model)
+    twin, l_t, l_b = independent_losses(model, data, seed=11)
+    expected = grads_of(l_t, twin, 'anonymizer')
+    torch.manual_seed(11)
+    model.train_step(copy.deepcopy(data), wrapper)
+    assert changed_branches(before, model) == {'anonymizer'}
+    params = dict(model.named_parameters())
+    for k, g in expected.items():
+        torch.testing.assert_close(before[k] - params[k].detach(), g, rtol=1e-7, atol=1e-10)
+    assert any(g.abs().max() > 0 for g in expected.values())
+    adversarial = grads_of(l_t - W * l_b, twin, 'anonymizer')
+    assert any(not torch.allclose(before[k] - params[k].detach(), adversarial[k])
+               for k in adversarial)
+    with pytest.raises(ValueError, match='ssl_weight'):
+        build(ssl_weight=-0.1)
 
 
 def test_step2_moves_fT_on_LT_and_fB_on_LB_without_fA_graph():

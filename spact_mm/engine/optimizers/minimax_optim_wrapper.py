@@ -104,7 +104,9 @@ class MinimaxOptimWrapper(OptimWrapperDict):
     window is scaled by its own length, as mmengine's ``OptimWrapper`` does.
 
     Args:
-        ssl_weight: omega of Eq. 9, in (0, 1].
+        ssl_weight: omega of Eq. 9, in [0, 1]. 0 removes the adversarial term:
+            step 1 trains f_A on L_T (and f_A's own losses) alone, a utility-only
+            stage such as STPrivacy's sparsifier warm-up (docs/stprivacy.md).
         anonymizer_steps: Step-1 steps per cycle.
         adversary_steps: Step-2 steps per cycle.
         channels_last: Convert the model's convolution weights to the
@@ -148,8 +150,8 @@ class MinimaxOptimWrapper(OptimWrapperDict):
         if unknown:
             raise KeyError(f'unknown branches {sorted(unknown)}; expected {BRANCHES}')
         super().__init__(**optim_wrappers)
-        if not 0 < ssl_weight <= 1:
-            raise ValueError(f'ssl_weight (omega of Eq. 9) must be in (0, 1], got {ssl_weight}')
+        if not 0 <= ssl_weight <= 1:
+            raise ValueError(f'ssl_weight (omega of Eq. 9) must be in [0, 1], got {ssl_weight}')
         if anonymizer_steps < 0 or adversary_steps < 0 or anonymizer_steps + adversary_steps == 0:
             raise ValueError('anonymizer_steps and adversary_steps must be >= 0, not both 0')
         if anonymizer_steps and 'anonymizer' not in optim_wrappers:
