@@ -178,6 +178,48 @@ def test_training_gumbel_policy_and_keep_loss():
     assert m.pop_auxiliary_losses() == {}  # no loss at test time
 
 
+def test_training_over_a_range_keeps_exactly_the_drawn_ratio_per_frame():
+    m = small(keep_ratio=1.0, train_keep_ratios=(0.25, 0.75)).train()
+    x = torch.rand(2, 3, 4, 16, 16)
+    torch.manual_seed(3)
+    counts = set()
+    for _ in range(20):
+        out = m(x)
+        r = m.last_train_ratio
+        assert 0.25 <= r <= 0.75
+        per_frame = m.last_policy.reshape(2, 2, 16).sum(-1)
+        assert (per_frame == int(r * 16)).all()  # exact, in every frame of every clip
+        counts.add(int(r * 16))
+        assert m.pop_auxiliary_losses() == {}  # the ratio is exact: no loss_keep
+    assert len(counts) >= 3  # the ratio varies between passes
+    # the straight-through mask lets the action loss reach the predictor
+    out.mean().backward()
+    grads = [p.grad for p in m.sparsifier.parameters()]
+    assert all(g is not None for g in grads) and any(g.abs().sum() > 0 for g in grads)
+    m.eval()  # test time: keep_ratio (1.0 here) rules, nothing is dropped
+    with torch.no_grad():  # (no step was taken: the weights are those of a fresh f_A)
+        torch.testing.assert_close(m(x), small(keep_ratio=1.0).eval()(x), rtol=0, atol=0)
+    assert m.last_policy is None
+    with pytest.raises(ValueError, match='train_keep_ratios'):
+        small(train_keep_ratios=(0.8, 0.3))
+    with pytest.raises(ValueError, match='train_keep_ratios'):
+        small(train_keep_ratios=(0.2, 1.5))
+
+
+def test_gumbel_top_k_samples_by_the_keep_probabilities():
+    """Gumbel-max: with k = 1 token of S kept, token i is kept with probability
+    P_i / sum_j P_j (P = P(keep)); checked against that formula in float64."""
+    sp = TubeletSparsifier(12)
+    p_keep = torch.tensor([0.9, 0.5, 0.2, 0.05], dtype=torch.float64)
+    log_probs = torch.stack([p_keep.log(), (1 - p_keep).log()], -1).float()
+    n = 40000
+    torch.manual_seed(0)
+    policy = sp.decide_ranked(log_probs.expand(n, 4, 2).contiguous(), 1, 0.25)
+    assert (policy.detach().sum(1) == 1).all()
+    freq = policy.detach().double().mean(0)
+    torch.testing.assert_close(freq, p_keep / p_keep.sum(), rtol=0, atol=0.01)
+
+
 def test_keep_loss_reaches_the_recognizer_losses():
     """AnonymizerDataPreprocessor hands f_A's loss_keep on as anonymizer_losses in
     training (SPActRecognizer adds those to its losses), not at validation."""
@@ -228,17 +270,27 @@ def test_paper_scale_configs_build(path):
 
 
 def test_demo_configs_chain_and_start_at_identity():
-    assert len(PAPER_CFGS) == 3 and len(DEMO_CFGS) == 4
+    assert len(PAPER_CFGS) == 3
     init_default_scope('spact_mm')
     cfgs = {p.name.split('_')[0]: Config.fromfile(str(p)) for p in DEMO_CFGS}
+    assert set(cfgs) == {'stprivacy-stage1', 'stprivacy-stage2', 'stprivacy-stage2b-sparsify',
+                         'stprivacy-stage3-ssl', 'stprivacy-stage3-ssl-from2b',
+                         'stprivacy-stage3-ssl-tc', 'stprivacy-stage3-supervised'}
     s1, s2 = cfgs['stprivacy-stage1'], cfgs['stprivacy-stage2']
     assert s2.model.data_preprocessor.checkpoint == s2.stage1_work_dir + '/final.pth'
     assert s2.stage1_work_dir.endswith(Path(s1.filename).stem)
     assert s1.model.data_preprocessor.anonymizer.keep_ratio == 1.0
-    for name in ('stprivacy-stage3-ssl', 'stprivacy-stage3-supervised'):
+    for name in ('stprivacy-stage3-ssl', 'stprivacy-stage3-supervised', 'stprivacy-stage3-ssl-tc',
+                 'stprivacy-stage2b-sparsify'):
         assert cfgs[name].model.init_cfg.checkpoint == cfgs[name].stage2_work_dir + '/final.pth'
         assert cfgs[name].stage2_work_dir.endswith(Path(s2.filename).stem)
         assert cfgs[name].model.data_preprocessor.anonymizer.keep_ratio == 0.5
+    # stage 3 from stage 2b starts from stage 2b's run; stage 2b plays no privacy game
+    s2b, s3b = cfgs['stprivacy-stage2b-sparsify'], cfgs['stprivacy-stage3-ssl-from2b']
+    assert s3b.model.init_cfg.checkpoint == s3b.stage2_work_dir + '/final.pth'
+    assert s3b.stage2_work_dir.endswith(Path(s2b.filename).stem)
+    assert s2b.optim_wrapper.ssl_weight == 0.0
+    assert cfgs['stprivacy-stage3-ssl'].optim_wrapper.ssl_weight > 0
     f_a = MODELS.build(s1.model.data_preprocessor.anonymizer).eval()
     x = torch.rand(2, 3, 8, 32, 32)
     with torch.no_grad():

@@ -217,6 +217,29 @@ class TubeletSparsifier(nn.Module):
         return torch.sym_min(tokens_per_frame,
                              tokens_per_frame * ratio.numerator // ratio.denominator)
 
+    def decide_ranked(self, log_probs: torch.Tensor, num_frames: int,
+                      keep_ratio: float) -> torch.Tensor:
+        """Training decisions (B, L) at an exact ratio: the Gumbel-top-k trick.
+
+        Per frame, the ``k = floor(keep_ratio * S)`` tokens with the highest
+        perturbed score ``log P(keep) + g`` (``g`` i.i.d. standard Gumbel) are
+        kept: a sample of ``k`` tokens without replacement from the keep
+        distribution (Kool et al., ICML 2019), the test-time top-k with noise.
+        Straight-through: the value is the 0/1 mask, the gradient that of
+        ``P(keep)``. Used for training over a range of ratios (ours), where one
+        predictor must rank tokens well for every ``k``.
+        """
+        b, n, _ = log_probs.shape
+        per_frame = n // num_frames
+        k = self.num_kept(per_frame, keep_ratio)
+        noise = -torch.empty_like(log_probs[..., 0]).exponential_().log()  # standard Gumbel
+        score = (log_probs[..., 0] + noise).reshape(b, num_frames, per_frame)
+        hard = torch.zeros_like(score)
+        if k > 0:
+            hard.scatter_(-1, score.topk(k, dim=-1).indices, 1.0)
+        soft = log_probs[..., 0].exp()
+        return hard.reshape(b, n) + (soft - soft.detach())  # exactly 0/1 in value
+
     def decide(self, log_probs: torch.Tensor, num_frames: int, keep_ratio: float,
                training: bool) -> torch.Tensor:
         """Keep decisions (B, L) in {0, 1} (see class docstring)."""
@@ -298,6 +321,12 @@ class STPrivacyAnonymizer(BaseModule):
             (0: before the first block; ``num_layers``: after the last).
         keep_loss_weight: ``w`` of ``loss_keep``.
         gumbel_tau: Temperature of the training decisions.
+        train_keep_ratios: ``None``, or ``(lo, hi)`` with ``0 <= lo <= hi <= 1``:
+            train over a range of ratios (ours). Each training forward pass
+            draws ``r ~ U(lo, hi)`` and keeps exactly ``floor(r S)`` tokens per
+            frame by :meth:`TubeletSparsifier.decide_ranked` (no
+            ``loss_keep``: the ratio is exact), so that the ratio can be changed
+            at deploy time. ``keep_ratio`` stays the test-time ratio.
         fill: ``'zeros'`` or ``'learned'`` (a tubelet of pixels, starting at 0).
         final_norm: LayerNorm before the head (the released ``norm_recon``);
             it rules out the exact identity initialisation.
@@ -326,6 +355,7 @@ class STPrivacyAnonymizer(BaseModule):
                  sparsify_at: int = 3,
                  keep_loss_weight: float = 2.0,
                  gumbel_tau: float = 1.0,
+                 train_keep_ratios: Optional[Sequence[float]] = None,
                  fill: str = 'zeros',
                  final_norm: bool = False,
                  output_act: str = 'clamp',
@@ -345,6 +375,15 @@ class STPrivacyAnonymizer(BaseModule):
         self.tubelet_size = tubelet_size
         self.embed_dims = embed_dims
         self.keep_ratio = keep_ratio  # validated by the setter
+        if train_keep_ratios is not None:
+            lo, hi = (float(r) for r in train_keep_ratios)
+            if not 0 <= lo <= hi <= 1:
+                raise ValueError(f'train_keep_ratios must be (lo, hi) with 0 <= lo <= hi <= 1, '
+                                 f'got {tuple(train_keep_ratios)}')
+            train_keep_ratios = (lo, hi)
+        self.train_keep_ratios = train_keep_ratios
+        #: The ratio drawn by the last training forward pass over ``train_keep_ratios``.
+        self.last_train_ratio: Optional[float] = None
         self.sparsify_at = sparsify_at
         self.keep_loss_weight = float(keep_loss_weight)
         self.output_act = output_act
@@ -458,11 +497,12 @@ class STPrivacyAnonymizer(BaseModule):
         policy = None
         keep_idx = None
         x = tokens
+        sparsify = self.keep_ratio < 1 or (self.training and self.train_keep_ratios is not None)
         for i, blk in enumerate(self.blocks):
-            if i == self.sparsify_at and self.keep_ratio < 1:
+            if i == self.sparsify_at and sparsify:
                 policy, keep_idx, x = self._sparsify(x, num_frames)
             x = blk(x, policy if keep_idx is None else None)
-        if self.sparsify_at == len(self.blocks) and self.keep_ratio < 1:
+        if self.sparsify_at == len(self.blocks) and sparsify:
             policy, keep_idx, x = self._sparsify(x, num_frames)
         if keep_idx is not None:
             full = tokens.new_zeros(tokens.shape[0], tokens.shape[1], x.shape[-1])
@@ -472,6 +512,11 @@ class STPrivacyAnonymizer(BaseModule):
     def _sparsify(self, x: torch.Tensor, num_frames: int):
         """Policy (N, L); in eval also the kept indices (N, K) and the kept tokens."""
         log_probs = self.sparsifier(x, num_frames)
+        if self.training and self.train_keep_ratios is not None:
+            lo, hi = self.train_keep_ratios
+            ratio = lo + (hi - lo) * float(torch.rand(()))
+            self.last_train_ratio = ratio
+            return self.sparsifier.decide_ranked(log_probs, num_frames, ratio), None, x
         policy = self.sparsifier.decide(log_probs, num_frames, self.keep_ratio, self.training)
         if self.training:
             self._auxiliary_losses = dict(loss_keep=self.keep_loss_weight * (
