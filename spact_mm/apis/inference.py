@@ -66,6 +66,29 @@ class OutputPathError(ValueError):
 
 
 # ----------------------------------------------------------------------------- model
+def _training_only_options() -> set:
+    """Arguments of the ``AnonymizerDataPreprocessor`` subclasses that the base class lacks.
+
+    They configure training only (the SSL views, L_TC, the anchor's trust region, ...);
+    :func:`init_anonymizer` builds the plain base class, so it drops them. Read from the
+    signatures, so that an option a subclass gains later is dropped too, while a
+    misspelt key of the base class still fails.
+    """
+    import inspect
+
+    from spact_mm.models.data_preprocessors import AnonymizerDataPreprocessor
+
+    def params(cls) -> set:
+        return set(inspect.signature(cls.__init__).parameters) - {'self', 'args', 'kwargs'}
+
+    base, extra, todo = params(AnonymizerDataPreprocessor), set(), [AnonymizerDataPreprocessor]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            extra |= params(sub)
+            todo.append(sub)
+    return extra - base
+
+
 def init_anonymizer(config: Union[str, Path, Config],
                     checkpoint: Optional[str] = None,
                     device: Optional[Union[str, torch.device]] = None,
@@ -106,7 +129,7 @@ def init_anonymizer(config: Union[str, Path, Config],
     pre_cfg = copy.deepcopy(pre_cfg.to_dict() if hasattr(pre_cfg, 'to_dict') else dict(pre_cfg))
     pre_cfg.pop('_scope_', None)
     pre_cfg['type'] = 'AnonymizerDataPreprocessor'
-    for key in ('ssl_views', 'temporal_consistency'):  # training-only options of subclasses
+    for key in _training_only_options():  # e.g. ssl_views, temporal_consistency, anchor_fidelity
         pre_cfg.pop(key, None)
     pre_cfg.update(frozen=True, return_raw=False)
     if checkpoint is not None:

@@ -224,3 +224,30 @@ def test_visualize_anonymizer_png(tiny_cfg, unet_ckpt, tmp_path):
     assert np.array_equal(grid[:144, :176], first)  # raw frame 0 on top, left
     want = reference(unet_ckpt[1], first[None])[0]
     assert np.abs(grid[144:, :176] - want).max() <= 1  # f_A(frame 0) below it
+
+
+@pytest.mark.parametrize('name', [
+    # the README's deploy command for the demo's default recipe (anchor_fidelity, L_TC)
+    'spact-remedies/spact-stage3-anchored-long-fid_unet-tiny-r3d18-r18_minimax-600iter_synthetic-a.py',
+    'spact-remedies/spact-stage3-tc_unet-tiny-r3d18-r18_minimax-150iter_synthetic-a.py',
+    'stprivacy/stprivacy-stage3-ssl-tc_vit-tiny-r3d18-r18_minimax-150iter_synthetic-a.py',
+])
+def test_init_anonymizer_drops_the_training_only_options_of_stage3_configs(name):
+    cfg = Config.fromfile(str(ROOT / 'configs' / name))
+    pre = cfg.model.data_preprocessor
+    assert {'temporal_consistency', 'anchor_fidelity', 'ssl_views'} & set(pre)
+    cfg.model.data_preprocessor.checkpoint = None  # untrained weights: the build is the point
+    fa = init_anonymizer(cfg, device='cpu')
+    assert type(fa).__name__ == 'AnonymizerDataPreprocessor' and fa.frozen
+    x = torch.rand(1, 8, 3, 32, 32)  # frames (..., C, H, W): one 8-frame clip
+    with torch.no_grad():
+        assert fa.anonymize_unit(x).shape == x.shape
+
+
+def test_init_anonymizer_still_rejects_a_misspelt_option():
+    cfg = Config.fromfile(
+        str(ROOT / 'configs/spact/spact-stage2_unet-tiny-r3d18-r18_150iter_synthetic-a.py'))
+    cfg.model.data_preprocessor.checkpoint = None
+    cfg.model.data_preprocessor.frozn = True
+    with pytest.raises(TypeError, match='frozn'):
+        init_anonymizer(cfg, device='cpu')
