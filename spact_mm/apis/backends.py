@@ -642,7 +642,7 @@ def build_anonymizer_runner(anonymizer, backend: str = 'torch',
                             num_threads: Optional[int] = None, fuse: bool = True,
                             channels_last: bool = True, streaming: bool = True,
                             compile: bool = False, tile: Optional[int] = None,
-                            retain_memory: bool = True):
+                            retain_memory: bool = True, prepack: bool = True):
     """A runner for ``backend`` from the f_A that ``init_anonymizer`` built.
 
     Args:
@@ -653,7 +653,7 @@ def build_anonymizer_runner(anonymizer, backend: str = 'torch',
         onnx_model: An ONNX file of f_A (from ``tools/deployment/export_onnx.py``);
             default for ``onnxruntime``: export ``anonymizer`` in memory.
         num_threads: CPU threads of the backend (``None``: its default).
-        fuse, channels_last, compile, retain_memory: Of :class:`TorchAnonymizer`.
+        fuse, channels_last, compile, retain_memory, prepack: Of :class:`TorchAnonymizer`.
         tile: Spatial tiling of large frames, both backends (see :class:`TorchAnonymizer`).
         streaming: Fix quantizer ranges (:func:`fixed_range_for_streaming`) of a
             model built or exported here.
@@ -669,7 +669,7 @@ def build_anonymizer_runner(anonymizer, backend: str = 'torch',
             raise ValueError('the torch backend needs f_A from a config (init_anonymizer)')
         return TorchAnonymizer(anonymizer, fuse=fuse, channels_last=channels_last,
                                num_threads=num_threads, streaming=streaming, compile=compile,
-                               tile=tile, retain_memory=retain_memory)
+                               tile=tile, retain_memory=retain_memory, prepack=prepack)
     trained = getattr(anonymizer, 'trained_size', None)
     if onnx_model is None:
         if anonymizer is None:
