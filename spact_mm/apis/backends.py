@@ -169,6 +169,10 @@ def fixed_range_for_streaming(module: nn.Module) -> nn.Module:
 # --------------------------------------------------------------------------- tiling
 #: Core side (pixels) of the tiles chosen automatically (``tile=None``).
 AUTO_TILE = 512
+#: The same for a clip-level f_A (e.g. the demo's motion-aware UNet), whose passes hold a
+#: chunk's frames plus the previous one and their differences: with tiles of 512 the CLI
+#: peaked at 1.65 GB on 1080p video, with 256 at 1.41 GB (docs/benchmark.md, session 9).
+AUTO_TILE_CLIP = 256
 #: Frames with more pixels than this (at f_A's size) are tiled automatically.
 AUTO_TILE_PIXELS = 1280 * 720
 
@@ -266,7 +270,8 @@ class _AnonymizerRunner:
 
     clip_level: bool = False
     #: ``None``: tile frames above :data:`AUTO_TILE_PIXELS` with :data:`AUTO_TILE`
-    #: (when f_A's margin is known); 0: never; N: tiles of core side N.
+    #: (:data:`AUTO_TILE_CLIP` for a clip-level f_A; when f_A's margin is known);
+    #: 0: never; N: tiles of core side N.
     tile: Optional[int] = None
     tile_margin: Optional[int] = None
     size_divisor: int = 1
@@ -287,7 +292,8 @@ class _AnonymizerRunner:
         if self.tile_margin is None or self.tile == 0:
             return None
         if self.tile is None:
-            return AUTO_TILE if size[0] * size[1] > AUTO_TILE_PIXELS else None
+            auto = AUTO_TILE_CLIP if self.clip_level else AUTO_TILE
+            return auto if size[0] * size[1] > AUTO_TILE_PIXELS else None
         return self.tile if max(size) > self.tile else None
 
     def _run_tiled(self, x: torch.Tensor) -> torch.Tensor:

@@ -9,6 +9,7 @@ import torch
 
 from spact_mm.apis.backends import (
     AUTO_TILE,
+    AUTO_TILE_CLIP,
     OnnxRuntimeAnonymizer,
     TorchAnonymizer,
     export_onnx,
@@ -125,6 +126,9 @@ def test_automatic_tiling_only_for_large_frames_of_known_margin():
     runner = TorchAnonymizer(random_unet(3))
     assert runner.tile_for((1088, 1920)) == AUTO_TILE
     assert runner.tile_for((480, 640)) is None
+    clip = TorchAnonymizer(random_unet(3, MotionUNetAnonymizer))  # smaller tiles: less memory
+    assert clip.clip_level and clip.tile_for((1088, 1920)) == AUTO_TILE_CLIP < AUTO_TILE
+    assert clip.tile_for((480, 640)) is None
     down = TorchAnonymizer(DownsampleAnonymizer(factor=4))
     assert down.tile_margin is None and down.tile_for((1088, 1920)) is None
     with pytest.raises(ValueError, match='receptive margin'):
