@@ -436,6 +436,12 @@ def export_onnx(anonymizer, out: Optional[str] = None, sample_size: Tuple[int, i
     ``metadata_props`` record ``spact_mm.clip_level``, ``spact_mm.size_divisor``,
     ``spact_mm.anonymizer`` (the class) and any ``metadata`` given.
 
+    A :class:`~spact_mm.models.anonymizers.FaceAnonymizer` exports its modifier M
+    alone (face crops ``(N, 3, s, s)`` -> modified crops, ``spact_mm.part =
+    face_modifier``): face detection (OpenCV), tracking and the crop / blend
+    steps are not traceable and stay in Python. :func:`build_anonymizer_runner`
+    runs such a model inside the face pipeline of f_A's config.
+
     Args:
         anonymizer: f_A, or an ``AnonymizerDataPreprocessor`` / runner holding it.
         out: Write the model there (atomically); ``None``: only return it.
@@ -462,6 +468,8 @@ def export_onnx(anonymizer, out: Optional[str] = None, sample_size: Tuple[int, i
     from torch.export import Dim
 
     name = type(anonymizer_module(anonymizer)).__name__
+    if _is_face_anonymizer(anonymizer_module(anonymizer)):
+        return _export_face_modifier(anonymizer, out, opset_version, metadata)
     try:
         module = copy.deepcopy(anonymizer_module(anonymizer)).eval().cpu().float()
     except Exception as e:  # e.g. an OpenCV person detector inside
@@ -506,6 +514,94 @@ def export_onnx(anonymizer, out: Optional[str] = None, sample_size: Tuple[int, i
     return data
 
 
+def _is_face_anonymizer(module: nn.Module) -> bool:
+    from spact_mm.models.anonymizers.face import FaceAnonymizer
+
+    return isinstance(module, FaceAnonymizer)
+
+
+def _export_face_modifier(anonymizer, out: Optional[str], opset_version: int,
+                          metadata: Optional[Dict[str, str]]) -> bytes:
+    """:func:`export_onnx` of a face f_A: its modifier M on crops, dynamic batch."""
+    import onnx
+    from torch.export import Dim
+
+    face = anonymizer_module(anonymizer)
+    modifier = copy.deepcopy(face.modifier).eval().cpu().float().requires_grad_(False)
+    s = face.crop_size
+    sample = torch.rand(2, 3, s, s, generator=torch.Generator().manual_seed(0))
+    buf = io.BytesIO()
+    try:
+        with warnings.catch_warnings(), _quiet_exporter():
+            warnings.simplefilter('ignore')
+            program = torch.onnx.export(modifier, (sample, ), dynamo=True,
+                                        input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
+                                        dynamic_shapes=({0: Dim.AUTO}, ),
+                                        opset_version=opset_version, external_data=False)
+            program.save(buf)
+    except Exception as e:  # torch.export / onnxscript raise many types
+        raise RuntimeError(f'cannot export the face modifier {type(modifier).__name__} to '
+                           f'ONNX: {str(e).splitlines()[0]}') from e
+    model = onnx.load_from_string(buf.getvalue())
+    props = {'clip_level': 'False', 'size_divisor': '1', 'anonymizer': type(face).__name__,
+             'part': FACE_MODIFIER_PART, 'crop_size': str(s),
+             'trained_size': str(getattr(anonymizer, 'trained_size', None) or ''),
+             'receptive_margin': '', 'normalize': ''}
+    props.update(metadata or {})
+    for key, value in props.items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = META_PREFIX + key, str(value)
+    data = model.SerializeToString()
+    if out is not None:
+        from spact_mm.utils.checkpoint import atomic_write_bytes
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(data, out)
+    return data
+
+
+#: ``spact_mm.part`` of an ONNX model that holds a face f_A's modifier M only.
+FACE_MODIFIER_PART = 'face_modifier'
+
+
+class OnnxFaceModifier(nn.Module):
+    """A face f_A's modifier M run by an ONNX Runtime / OpenVINO runner (inference only).
+
+    Stands in for ``FaceAnonymizer.modifier``: detection, tracking, cropping and
+    blending stay the PyTorch f_A's, so only M's arithmetic moves to the runtime.
+
+    Args:
+        runner: An :class:`OnnxRuntimeAnonymizer` (or :class:`OpenVinoAnonymizer`)
+            of a model exported by :func:`export_onnx` from a face f_A.
+    """
+
+    def __init__(self, runner: '_AnonymizerRunner') -> None:
+        super().__init__()
+        self.runner = runner
+
+    def forward(self, crops: torch.Tensor) -> torch.Tensor:
+        out = self.runner.run_numpy(crops.detach().cpu().float().numpy())
+        return torch.from_numpy(out).to(crops.device, crops.dtype)
+
+
+def _face_runner(anonymizer, backend: str, onnx_model: Union[str, bytes],
+                 num_threads: Optional[int], tile: Optional[int]) -> 'TorchAnonymizer':
+    """The face pipeline of ``anonymizer`` in PyTorch with M in ``backend``."""
+    cls = OpenVinoAnonymizer if backend == 'openvino' else OnnxRuntimeAnonymizer
+    inner = cls(onnx_model, num_threads=num_threads, allow_face_modifier=True)
+    if inner.meta.get('part') != FACE_MODIFIER_PART:
+        raise ValueError(f'{onnx_model if isinstance(onnx_model, str) else "the ONNX model"} '
+                         'is not the face modifier of a face f_A (export_onnx of a '
+                         'FaceAnonymizer)')
+    face = anonymizer_module(anonymizer)
+    if int(inner.meta.get('crop_size', face.crop_size)) != face.crop_size:
+        raise ValueError(f'the ONNX face modifier takes crops of {inner.meta["crop_size"]} px, '
+                         f'the config\'s FaceAnonymizer makes {face.crop_size} px')
+    runner = TorchAnonymizer(anonymizer, num_threads=num_threads, tile=tile)
+    runner.module.modifier = OnnxFaceModifier(inner)
+    runner.backend = backend
+    return runner
+
+
 class _quiet_exporter:
     """Silence the exporter's progress lines on stdout (``[torch.onnx] ...``)."""
 
@@ -539,7 +635,8 @@ class OnnxRuntimeAnonymizer(_AnonymizerRunner):
 
     def __init__(self, model: Union[str, bytes], num_threads: Optional[int] = None,
                  trained_size: Optional[int] = None, tile: Optional[int] = None,
-                 margin: Optional[int] = None, spinning: Optional[bool] = None) -> None:
+                 margin: Optional[int] = None, spinning: Optional[bool] = None,
+                 allow_face_modifier: bool = False) -> None:
         if isinstance(model, (str, os.PathLike)) and not osp.isfile(model):
             raise FileNotFoundError(f'ONNX model not found: {model}')
         try:
@@ -564,18 +661,23 @@ class OnnxRuntimeAnonymizer(_AnonymizerRunner):
             where = 'the given bytes' if isinstance(model, bytes) else model
             raise ValueError(f'ONNX Runtime cannot load {where}: {e}') from e
         self._init_from_meta(self.session.get_modelmeta().custom_metadata_map, model,
-                             trained_size, tile, margin)
+                             trained_size, tile, margin, allow_face_modifier)
 
     def _init_from_meta(self, props: Dict[str, str], model: Union[str, bytes],
                         trained_size: Optional[int], tile: Optional[int],
-                        margin: Optional[int]) -> None:
+                        margin: Optional[int], allow_face_modifier: bool = False) -> None:
         """Read :func:`export_onnx`'s ``metadata_props`` (clip level, size divisor,
         trained size, receptive margin) into the runner's attributes."""
         meta = {k[len(META_PREFIX):]: v for k, v in props.items() if k.startswith(META_PREFIX)}
+        where = 'the given model' if isinstance(model, bytes) else model
         if 'clip_level' not in meta:
-            where = 'the given model' if isinstance(model, bytes) else model
             raise ValueError(f'{where} was not written by spact_mm export_onnx (no '
                              f'{META_PREFIX}clip_level metadata)')
+        if meta.get('part') == FACE_MODIFIER_PART and not allow_face_modifier:
+            raise ValueError(f'{where} holds only the modifier M of a face f_A (detection and '
+                             'blending are not in it): give its config too, e.g. '
+                             'tools/anonymize_video.py --anonymizer-config <face config> '
+                             '--onnx <model>, or init_anonymizer(config, backend=...)')
         self.meta = meta
         self.clip_level = meta['clip_level'] == 'True'
         self.size_divisor = int(meta.get('size_divisor', 1))
@@ -613,7 +715,7 @@ class OpenVinoAnonymizer(OnnxRuntimeAnonymizer):
 
     def __init__(self, model: Union[str, bytes], num_threads: Optional[int] = None,
                  trained_size: Optional[int] = None, tile: Optional[int] = None,
-                 margin: Optional[int] = None) -> None:
+                 margin: Optional[int] = None, allow_face_modifier: bool = False) -> None:
         if isinstance(model, (str, os.PathLike)) and not osp.isfile(model):
             raise FileNotFoundError(f'ONNX model not found: {model}')
         try:
@@ -636,7 +738,7 @@ class OpenVinoAnonymizer(OnnxRuntimeAnonymizer):
         except Exception as e:  # onnx's DecodeError, OpenVINO's RuntimeError
             where = 'the given bytes' if isinstance(model, bytes) else model
             raise ValueError(f'OpenVINO cannot load {where}: {e}') from e
-        self._init_from_meta(props, model, trained_size, tile, margin)
+        self._init_from_meta(props, model, trained_size, tile, margin, allow_face_modifier)
 
     def run_numpy(self, x: np.ndarray) -> np.ndarray:
         """Run the compiled model on a float32 array in f_A's input layout."""
@@ -666,7 +768,9 @@ def build_anonymizer_runner(anonymizer, backend: str = 'torch',
 
     Returns:
         A :class:`TorchAnonymizer`, :class:`OnnxRuntimeAnonymizer` or
-        :class:`OpenVinoAnonymizer`.
+        :class:`OpenVinoAnonymizer`. For a face f_A and an ONNX backend: a
+        :class:`TorchAnonymizer` of its face pipeline whose modifier M runs in
+        that backend (:class:`OnnxFaceModifier`; ``backend`` says which).
     """
     if backend not in BACKENDS:
         raise ValueError(f'backend must be one of {BACKENDS}, got {backend!r}')
@@ -681,6 +785,8 @@ def build_anonymizer_runner(anonymizer, backend: str = 'torch',
         if anonymizer is None:
             raise ValueError(f'the {backend} backend needs an ONNX model or f_A to export')
         onnx_model = export_onnx(anonymizer, streaming=streaming)
+    if anonymizer is not None and _is_face_anonymizer(anonymizer_module(anonymizer)):
+        return _face_runner(anonymizer, backend, onnx_model, num_threads, tile)
     margin = receptive_margin(anonymizer_module(anonymizer)) if anonymizer is not None else None
     runner = OpenVinoAnonymizer if backend == 'openvino' else OnnxRuntimeAnonymizer
     return runner(onnx_model, num_threads=num_threads, trained_size=trained, tile=tile,
@@ -710,6 +816,8 @@ def check_onnx(anonymizer, model: Union[str, bytes],
     """
     from spact_mm.models.anonymizers.bdq import LearnableQuantizer
 
+    if _is_face_anonymizer(anonymizer_module(anonymizer)):
+        return _check_face_modifier(anonymizer, model, frames, batch, seed)
     module = copy.deepcopy(anonymizer_module(anonymizer)).eval().cpu().float()
     runner = OnnxRuntimeAnonymizer(model, num_threads=None)
     if runner.meta.get('normalize') == 'fixed':
@@ -754,6 +862,33 @@ def check_onnx(anonymizer, model: Union[str, bytes],
                 diffs[f'{key} boundary flips'] = int(boundary.sum())
                 diff = np.where(boundary, 0, diff)
             diffs[key] = float(diff.max())
+    return diffs
+
+
+def _check_face_modifier(anonymizer, model: Union[str, bytes], frames: Optional[np.ndarray],
+                         batch: int, seed: int) -> Dict[str, float]:
+    """:func:`check_onnx` of a face f_A's exported M: random crops, and crops of
+    ``frames`` (whole frames resized to the crop size, as M would see a face)."""
+    import torch.nn.functional as F
+
+    face = anonymizer_module(anonymizer)
+    modifier = copy.deepcopy(face.modifier).eval().cpu().float()
+    runner = OnnxRuntimeAnonymizer(model, num_threads=None, allow_face_modifier=True)
+    s = face.crop_size
+    inputs = {f'random crops {s}x{s}': torch.rand(batch, 3, s, s,
+                                                  generator=torch.Generator().manual_seed(seed))}
+    if frames is not None:
+        x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float() / 255.
+        inputs[f'frames as crops {s}x{s}'] = F.interpolate(
+            x, size=(s, s), mode='bilinear', align_corners=False, antialias=True).clamp(0, 1)
+    diffs = {}
+    with torch.inference_mode():
+        for key, x in inputs.items():
+            ref = modifier(x).numpy()
+            got = runner.run_numpy(x.numpy())
+            if got.shape != ref.shape:
+                raise AssertionError(f'{key}: ONNX output shape {got.shape} != {ref.shape}')
+            diffs[key] = float(np.abs(got - ref).max())
     return diffs
 
 

@@ -39,7 +39,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         written then).
     """
     parser = argparse.ArgumentParser(
-        description='Export an f_A (a config\'s trained UNet, BDQ, or a baseline) to ONNX '
+        description='Export an f_A (a config\'s trained UNet, STPrivacy or BDQ, a baseline, or '
+        'the modifier M of a face f_A) to ONNX '
         'with dynamic batch, time and spatial sizes, and check it against PyTorch.',
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     src = parser.add_mutually_exclusive_group(required=True)
