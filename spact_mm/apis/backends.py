@@ -461,7 +461,7 @@ def export_onnx(anonymizer, out: Optional[str] = None, sample_size: Tuple[int, i
             the message names f_A's class.
     """
     try:
-        import onnx
+        import onnx  # noqa: F401  (the extra is there: checked here, used by _dynamo_export)
         import onnxscript  # noqa: F401  (needed by the dynamo exporter)
     except ImportError as e:
         raise _missing_extra(e.name or 'onnx') from e
@@ -482,6 +482,25 @@ def export_onnx(anonymizer, out: Optional[str] = None, sample_size: Tuple[int, i
     axes = {0: Dim.AUTO, sample.dim() - 2: Dim.AUTO, sample.dim() - 1: Dim.AUTO}
     if sample.dim() == 5:
         axes[2] = Dim.AUTO
+    model = _dynamo_export(module, sample, axes, opset_version, name)
+    props = {'clip_level': str(is_clip_level(module)),
+             'size_divisor': str(int(getattr(module, 'size_divisor', 1))),
+             'anonymizer': name,
+             'trained_size': str(getattr(anonymizer, 'trained_size', None) or ''),
+             'first_frame': str(getattr(module, 'first_frame', '')),
+             'receptive_margin': str(receptive_margin(module) or ''),
+             'normalize': ','.join(sorted({str(m.normalize) for m in module.modules()
+                                           if hasattr(m, 'normalize')}))}
+    return _finish_onnx(model, {**props, **(metadata or {})}, out)
+
+
+def _dynamo_export(module: nn.Module, sample: torch.Tensor, axes: Dict[int, object],
+                   opset_version: int, name: str):
+    """``module`` on ``sample`` through the ``torch.export``-based exporter, as an
+    ``onnx.ModelProto`` (``axes``: the input's dynamic dimensions); a failure
+    becomes a RuntimeError naming ``name``."""
+    import onnx
+
     buf = io.BytesIO()
     try:
         with warnings.catch_warnings(), _quiet_exporter():
@@ -493,16 +512,12 @@ def export_onnx(anonymizer, out: Optional[str] = None, sample_size: Tuple[int, i
             program.save(buf)
     except Exception as e:  # torch.export / onnxscript raise many types
         raise RuntimeError(f'cannot export {name} to ONNX: {str(e).splitlines()[0]}') from e
-    model = onnx.load_from_string(buf.getvalue())
-    props = {'clip_level': str(is_clip_level(module)),
-             'size_divisor': str(int(getattr(module, 'size_divisor', 1))),
-             'anonymizer': name,
-             'trained_size': str(getattr(anonymizer, 'trained_size', None) or ''),
-             'first_frame': str(getattr(module, 'first_frame', '')),
-             'receptive_margin': str(receptive_margin(module) or ''),
-             'normalize': ','.join(sorted({str(m.normalize) for m in module.modules()
-                                           if hasattr(m, 'normalize')}))}
-    props.update(metadata or {})
+    return onnx.load_from_string(buf.getvalue())
+
+
+def _finish_onnx(model, props: Dict[str, str], out: Optional[str]) -> bytes:
+    """Record ``props`` as ``spact_mm.*`` metadata, serialise, and write ``out``
+    atomically if given."""
     for key, value in props.items():
         entry = model.metadata_props.add()
         entry.key, entry.value = META_PREFIX + key, str(value)
@@ -523,40 +538,19 @@ def _is_face_anonymizer(module: nn.Module) -> bool:
 def _export_face_modifier(anonymizer, out: Optional[str], opset_version: int,
                           metadata: Optional[Dict[str, str]]) -> bytes:
     """:func:`export_onnx` of a face f_A: its modifier M on crops, dynamic batch."""
-    import onnx
     from torch.export import Dim
 
     face = anonymizer_module(anonymizer)
     modifier = copy.deepcopy(face.modifier).eval().cpu().float().requires_grad_(False)
     s = face.crop_size
     sample = torch.rand(2, 3, s, s, generator=torch.Generator().manual_seed(0))
-    buf = io.BytesIO()
-    try:
-        with warnings.catch_warnings(), _quiet_exporter():
-            warnings.simplefilter('ignore')
-            program = torch.onnx.export(modifier, (sample, ), dynamo=True,
-                                        input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
-                                        dynamic_shapes=({0: Dim.AUTO}, ),
-                                        opset_version=opset_version, external_data=False)
-            program.save(buf)
-    except Exception as e:  # torch.export / onnxscript raise many types
-        raise RuntimeError(f'cannot export the face modifier {type(modifier).__name__} to '
-                           f'ONNX: {str(e).splitlines()[0]}') from e
-    model = onnx.load_from_string(buf.getvalue())
+    model = _dynamo_export(modifier, sample, {0: Dim.AUTO}, opset_version,
+                           f'the face modifier {type(modifier).__name__}')
     props = {'clip_level': 'False', 'size_divisor': '1', 'anonymizer': type(face).__name__,
              'part': FACE_MODIFIER_PART, 'crop_size': str(s),
              'trained_size': str(getattr(anonymizer, 'trained_size', None) or ''),
              'receptive_margin': '', 'normalize': ''}
-    props.update(metadata or {})
-    for key, value in props.items():
-        entry = model.metadata_props.add()
-        entry.key, entry.value = META_PREFIX + key, str(value)
-    data = model.SerializeToString()
-    if out is not None:
-        from spact_mm.utils.checkpoint import atomic_write_bytes
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(data, out)
-    return data
+    return _finish_onnx(model, {**props, **(metadata or {})}, out)
 
 
 #: ``spact_mm.part`` of an ONNX model that holds a face f_A's modifier M only.
