@@ -60,7 +60,7 @@ class PrepackedConv2d(nn.Module):
         super().__init__()
         if activation not in ('none', 'relu'):
             raise ValueError(f"activation must be 'none' or 'relu', not {activation!r}")
-        if conv.padding_mode != 'zeros' or isinstance(conv.padding, str):
+        if not _zero_padded(conv):
             raise ValueError(f'PrepackedConv2d needs numeric zero padding, not '
                              f'padding={conv.padding!r}, padding_mode={conv.padding_mode!r}')
         self.conv = conv
@@ -107,6 +107,17 @@ class PrepackedConv2d(nn.Module):
             return self._fallback(x)
 
 
+def _zero_padded(conv: nn.Conv2d) -> bool:
+    """Numeric zero padding (no padding mode, no ``'same'`` / ``'valid'``)."""
+    return conv.padding_mode == 'zeros' and not isinstance(conv.padding, str)
+
+
+def _packable(conv: nn.Module) -> bool:
+    """What :func:`prepack_convs` replaces: a plain ``nn.Conv2d`` (not a subclass)
+    with numeric zero padding."""
+    return type(conv) is nn.Conv2d and _zero_padded(conv)
+
+
 def _fusable_relu(module: nn.Module) -> bool:
     """A ConvModule of order conv, norm, act whose norm is folded away and act is ReLU."""
     from mmcv.cnn import ConvModule
@@ -115,7 +126,7 @@ def _fusable_relu(module: nn.Module) -> bool:
         return False
     norm_ok = not module.with_norm or isinstance(module.norm, nn.Identity)
     return (norm_ok and module.with_activation and type(module.activate) is nn.ReLU
-            and type(module.conv) is nn.Conv2d)
+            and _packable(module.conv))
 
 
 def prepack_convs(module: nn.Module) -> int:
@@ -141,8 +152,7 @@ def prepack_convs(module: nn.Module) -> int:
             child.conv = PrepackedConv2d(child.conv, 'relu')
             child.activate = nn.Identity()
             count += 1
-        elif (type(child) is nn.Conv2d and child.padding_mode == 'zeros'
-              and not isinstance(child.padding, str)):
+        elif _packable(child):
             setattr(module, name, PrepackedConv2d(child))
             count += 1
         else:

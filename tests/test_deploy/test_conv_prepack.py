@@ -167,3 +167,14 @@ def test_torch_backend_prepacks_by_default_and_not_when_compiled_or_asked_not_to
     torch.testing.assert_close(on._run(x), off._run(x), rtol=1e-5, atol=1e-5)
     # the original f_A is not touched (the runner holds a deep copy)
     assert count_prepacked(unet) == 0
+
+
+@needs_onednn
+def test_prepack_convs_skips_a_convmodule_with_string_padding():
+    model = nn.Sequential(ConvModule(3, 4, 3, padding='same', act_cfg=dict(type='ReLU'))).eval()
+    packed = copy.deepcopy(model)
+    assert prepack_convs(packed) == 0  # neither fused nor packed, and no error
+    assert type(packed[0].conv) is nn.Conv2d and isinstance(packed[0].activate, nn.ReLU)
+    x = torch.randn(1, 3, 9, 9)
+    with torch.inference_mode():
+        torch.testing.assert_close(packed(x), model(x), rtol=0, atol=0)
