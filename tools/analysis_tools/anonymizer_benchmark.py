@@ -188,6 +188,8 @@ def benchmark(anonymizers: Sequence[str] = ('demo', 'camera'),
     """
     from spact_mm.apis.backends import retain_freed_memory
 
+    if batch < 1:
+        raise ValueError(f'batch must be >= 1, got {batch}')
     torch.set_num_threads(threads)
     if retain_memory:
         retain_freed_memory()
@@ -197,8 +199,6 @@ def benchmark(anonymizers: Sequence[str] = ('demo', 'camera'),
         for size_name in sizes:
             w, h = (int(v) for v in (size_name.split('x') if size_name not in SIZES
                                      else (SIZES[size_name][1], SIZES[size_name][0])))
-            if batch < 1:
-                raise ValueError(f'batch must be >= 1, got {batch}')
             x = frame_input(module, (h, w), clip_len)
             x = x.expand(batch, *x.shape[1:]).contiguous()
             frames = batch * (x.shape[2] if x.dim() == 5 else 1)
