@@ -58,3 +58,20 @@ def test_batched_passes_count_every_frame_and_the_same_flops_per_frame():
     with pytest.raises(ValueError, match='batch'):
         benchmark(['camera'], ['32x24'], ['eager'], iters=1, warmup=0, batch=0,
                   logger=lambda line: None)
+
+
+def test_conv_prepack_benchmark_prints_a_row_per_conv(capsys):
+    import torch.nn as nn
+
+    from spact_mm.apis.conv_prepack import prepack_available
+
+    if not prepack_available():
+        pytest.skip('no oneDNN prepacking ops')
+    assert load_tool('analysis_tools/benchmark_conv_prepack.py').main(
+        ['--anonymizer', 'camera', '--size', '16', '16', '--calls', '1', '--rounds', '1',
+         '--threads', '1']) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines()
+            if line.startswith('| ') and ' -> ' in line and 'channels' not in line]
+    convs = sum(type(m) is nn.Conv2d for m in _bench.build_anonymizer('camera').modules())
+    assert len(rows) == convs > 0
+    assert all(row.count('|') == 6 for row in rows)
