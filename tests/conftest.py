@@ -33,6 +33,20 @@ def _spact_scope():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _restore_torch_threads():
+    """Give every test the session's CPU thread count back: tools such as the
+    benchmarks call ``torch.set_num_threads``, and a count left behind changes
+    the rounding of later tests' CPU sums (CI of 2026-12-01: two resume tests
+    compared a run at one thread with a subprocess at two)."""
+    import torch
+
+    before = torch.get_num_threads()
+    yield
+    if torch.get_num_threads() != before:
+        torch.set_num_threads(before)
+
+
 _TOOLS = {}
 
 

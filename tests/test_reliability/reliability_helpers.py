@@ -132,12 +132,21 @@ def faststart_mp4(data: bytes) -> bytes:
 
 
 def main() -> None:
-    """Subprocess entry: ``python reliability_helpers.py WORK DATA MAX_ITERS RECORD KILL_AT``."""
+    """Subprocess entry:
+    ``python reliability_helpers.py WORK DATA MAX_ITERS RECORD KILL_AT THREADS``.
+
+    ``THREADS`` must be the parent's ``torch.get_num_threads()``: CPU kernels sum
+    in an order that depends on the thread count, so runs with different counts
+    part in the last digits (the CI failure of 2026-12-01, where an earlier test
+    had left the parent at one thread).
+    """
     import sys
 
+    import torch
     from mmengine.runner import Runner
 
-    work, data, max_iters, record, kill_name = sys.argv[1:6]
+    work, data, max_iters, record, kill_name, threads = sys.argv[1:7]
+    torch.set_num_threads(int(threads))
     kill_during_checkpoint_write(kill_name)
     Runner.from_cfg(minimax_cfg(work, data, int(max_iters), record)).train()
 

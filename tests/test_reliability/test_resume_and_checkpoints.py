@@ -16,6 +16,20 @@ from spact_mm.utils import load_checkpoint_safely
 
 HERE = osp.dirname(osp.abspath(__file__))
 N = 4  # iterations of the uninterrupted run (3 batches per epoch: crosses an epoch)
+THREADS = 1  # every run of this module, in this process and in the subprocess
+
+
+@pytest.fixture(scope='module', autouse=True)
+def pinned_threads():
+    """One CPU thread count for all runs compared here, whatever earlier tests left.
+
+    CPU kernels sum in an order that depends on the thread count; runs at
+    different counts part in the 6th digit, which is not what these tests measure.
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(THREADS)
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope='module')
@@ -65,8 +79,8 @@ def killed_and_resumed(uninterrupted, tiny_data, tmp_path_factory):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([HERE, os.environ.get('PYTHONPATH', '')]))
     proc = subprocess.run(
         [sys.executable, osp.join(HERE, 'reliability_helpers.py'), work, tiny_data, str(N),
-         killed_record, f'.iter_{N}.pth.tmp'], env=env, capture_output=True, text=True,
-        timeout=300)
+         killed_record, f'.iter_{N}.pth.tmp', str(THREADS)], env=env, capture_output=True,
+        text=True, timeout=300)
     on_disk = dict(
         returncode=proc.returncode, stderr=proc.stderr[-3000:],
         files=sorted(os.listdir(work)), killed=read_losses(killed_record),
@@ -103,6 +117,29 @@ def test_resume_after_kill_repeats_the_uninterrupted_trajectory(uninterrupted,
     assert runner.optim_wrapper.minimax_iter == N
     assert_same_checkpoint(osp.join(ref_work, f'iter_{N}.pth'), osp.join(work, f'iter_{N}.pth'))
     assert not osp.exists(osp.join(work, f'.iter_{N}.pth.tmp'))
+
+
+def run_logs(work: str) -> str:
+    """The text of every mmengine log file of the runs in ``work``."""
+    import glob
+
+    return ''.join(open(p).read() for p in glob.glob(osp.join(work, '*', '*.log')))
+
+
+def test_resume_with_another_thread_count_warns(uninterrupted, killed_and_resumed, tiny_data,
+                                                 tmp_path):
+    ref_work, _, _ = uninterrupted
+    assert 'CPU threads' not in run_logs(killed_and_resumed[0])  # same count: no warning
+    cfg = minimax_cfg(str(tmp_path), tiny_data, 3, osp.join(str(tmp_path), 'r.jsonl'))
+    cfg.resume, cfg.load_from = True, osp.join(ref_work, 'iter_2.pth')
+    cfg.train_cfg.val_interval = 100
+    torch.set_num_threads(THREADS + 1)
+    try:
+        Runner.from_cfg(cfg).train()
+    finally:
+        torch.set_num_threads(THREADS)
+    assert (f'written with {THREADS} CPU threads and this run uses {THREADS + 1}'
+            in run_logs(str(tmp_path)))
 
 
 def test_resume_without_resume_state_hook_is_not_exact(uninterrupted, tiny_data, tmp_path):

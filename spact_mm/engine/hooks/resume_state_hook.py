@@ -98,6 +98,11 @@ class ResumeStateHook(Hook):
       ``FinalCheckpointHook`` writes ``final.pth``. The already-trained
       batches are not replayed (mmengine would decode all of them for nothing).
 
+    The checkpoint also records the CPU thread count (``torch.get_num_threads()``).
+    CPU kernels split their sums over the threads, so a run resumed with another
+    count takes a different rounding path and parts from the uninterrupted
+    trajectory in the last digits; the hook warns when the counts differ.
+
     Only a resumed run (``resume=True``, iteration > 0) is restored;
     ``load_from`` without resume starts fresh. In multi-process training the
     checkpoint holds rank 0's generators only (mmengine writes it on rank 0).
@@ -151,7 +156,8 @@ class ResumeStateHook(Hook):
         return states
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        checkpoint['resume_state'] = dict(rng=get_rng_state(), hooks=self._hook_states(runner))
+        checkpoint['resume_state'] = dict(rng=get_rng_state(), hooks=self._hook_states(runner),
+                                          num_threads=torch.get_num_threads())
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         self._loaded = checkpoint.get('resume_state')
@@ -175,6 +181,13 @@ class ResumeStateHook(Hook):
                                   'state (not written with ResumeStateHook): the run continues '
                                   'but will not repeat the uninterrupted trajectory exactly')
             return
+        saved_threads = loaded.get('num_threads')
+        if saved_threads is not None and saved_threads != torch.get_num_threads():
+            runner.logger.warning(
+                f'the checkpoint was written with {saved_threads} CPU threads and this run '
+                f'uses {torch.get_num_threads()}: CPU sums are split differently, so the run '
+                'will not repeat the uninterrupted trajectory bit for bit (set '
+                f'OMP_NUM_THREADS={saved_threads} for that)')
         for hook in runner.hooks:
             state = loaded['hooks'].get(self._hook_key(runner, hook))
             if state is None or hook is self:
