@@ -220,6 +220,76 @@ def test_gumbel_top_k_samples_by_the_keep_probabilities():
     torch.testing.assert_close(freq, p_keep / p_keep.sum(), rtol=0, atol=0.01)
 
 
+def _fidelity_reference(out, x, policy, grid, tubelet):
+    """Float64, from the equation: sum over kept tubelets' pixels (inside the clip) of
+    |A - X|, over C times the number of kept pixels; a loop over tubelets."""
+    out, x, policy = out.double().numpy(), x.double().numpy(), policy.double().numpy()
+    (t, h, w), (kt, kh, kw) = grid, tubelet
+    total, count = 0.0, 0
+    for n in range(x.shape[0]):
+        for ti in range(t):
+            for hi in range(h):
+                for wi in range(w):
+                    if policy[n, ti, hi, wi] == 0:
+                        continue
+                    sl = (n, slice(None), slice(ti * kt, ti * kt + kt),
+                          slice(hi * kh, hi * kh + kh), slice(wi * kw, wi * kw + kw))
+                    diff = np.abs(out[sl] - x[sl])
+                    total += diff.sum()
+                    count += diff.size // x.shape[1]
+    return total / (x.shape[1] * count)
+
+
+@pytest.mark.parametrize('keep_ratio', [0.5, 1.0])
+def test_kept_fidelity_matches_float64_reference(keep_ratio):
+    """loss_fidelity = lambda * mean |A - X| over kept tubelets' pixels; clips whose T, H,
+    W are not multiples of the tubelet (padding cropped back)."""
+    m = small(keep_ratio=keep_ratio, fidelity_weight=3.0, output_act='none').train()
+    torch.nn.init.normal_(m.head.weight, std=0.05)  # not the identity: A != X
+    x = torch.rand(3, 3, 3, 14, 15)
+    out = m(x)
+    losses = m.pop_auxiliary_losses()
+    policy = (m.last_policy if m.last_policy is not None
+              else torch.ones(3, 2, 4, 4))
+    if keep_ratio < 1:
+        assert 0 < policy.sum() < policy.numel()  # some tubelets dropped
+    ref = 3.0 * _fidelity_reference(out.detach(), x, policy, (2, 4, 4), (2, 4, 4))
+    assert float(losses['loss_fidelity']) == pytest.approx(ref, rel=1e-5)
+    assert ref > 0.01
+    losses['loss_fidelity'].backward()
+    assert m.head.weight.grad.abs().sum() > 0
+
+
+def test_kept_fidelity_pulls_back_saturated_pixels():
+    """With the clamp output, the term is taken before the clamp: pixels pushed far above 1
+    still get a gradient back (after the clamp they would get none)."""
+    m = small(keep_ratio=0.5, fidelity_weight=1.0).train()
+    with torch.no_grad():
+        m.head.bias.fill_(5.0)
+    x = torch.rand(2, 3, 4, 16, 16)
+    out = m(x)
+    kept = m.last_policy.repeat_interleave(2, 1).repeat_interleave(4, 2).repeat_interleave(
+        4, 3)[:, None].expand_as(x).bool()
+    assert (out[kept] == 1).all()  # every kept pixel saturated
+    m.pop_auxiliary_losses()['loss_fidelity'].backward()
+    assert (m.head.bias.grad > 0).all()  # pushes the bias down
+    with pytest.raises(ValueError, match='fidelity_weight'):
+        small(fidelity_weight=-1.0)
+
+
+def test_kept_fidelity_only_in_training_and_off_by_default():
+    x = torch.rand(2, 3, 4, 16, 16)
+    m = small(keep_ratio=0.5).train()
+    m(x)
+    assert set(m.pop_auxiliary_losses()) == {'loss_keep'}
+    m = small(keep_ratio=0.5, fidelity_weight=1.0).train()
+    m(x)
+    assert set(m.pop_auxiliary_losses()) == {'loss_keep', 'loss_fidelity'}
+    m.eval()
+    m(x)
+    assert m.pop_auxiliary_losses() == {}
+
+
 def test_keep_loss_reaches_the_recognizer_losses():
     """AnonymizerDataPreprocessor hands f_A's loss_keep on as anonymizer_losses in
     training (SPActRecognizer adds those to its losses), not at validation."""
@@ -275,13 +345,14 @@ def test_demo_configs_chain_and_start_at_identity():
     cfgs = {p.name.split('_')[0]: Config.fromfile(str(p)) for p in DEMO_CFGS}
     assert set(cfgs) == {'stprivacy-stage1', 'stprivacy-stage2', 'stprivacy-stage2b-sparsify',
                          'stprivacy-stage3-ssl', 'stprivacy-stage3-ssl-from2b',
-                         'stprivacy-stage3-ssl-tc', 'stprivacy-stage3-supervised'}
+                         'stprivacy-stage3-ssl-tc', 'stprivacy-stage3-supervised',
+                         'stprivacy-stage2b-sparsify-fid', 'stprivacy-stage3-ssl-fid'}
     s1, s2 = cfgs['stprivacy-stage1'], cfgs['stprivacy-stage2']
     assert s2.model.data_preprocessor.checkpoint == s2.stage1_work_dir + '/final.pth'
     assert s2.stage1_work_dir.endswith(Path(s1.filename).stem)
     assert s1.model.data_preprocessor.anonymizer.keep_ratio == 1.0
     for name in ('stprivacy-stage3-ssl', 'stprivacy-stage3-supervised', 'stprivacy-stage3-ssl-tc',
-                 'stprivacy-stage2b-sparsify'):
+                 'stprivacy-stage2b-sparsify', 'stprivacy-stage2b-sparsify-fid'):
         assert cfgs[name].model.init_cfg.checkpoint == cfgs[name].stage2_work_dir + '/final.pth'
         assert cfgs[name].stage2_work_dir.endswith(Path(s2.filename).stem)
         assert cfgs[name].model.data_preprocessor.anonymizer.keep_ratio == 0.5
@@ -290,6 +361,15 @@ def test_demo_configs_chain_and_start_at_identity():
     assert s3b.model.init_cfg.checkpoint == s3b.stage2_work_dir + '/final.pth'
     assert s3b.stage2_work_dir.endswith(Path(s2b.filename).stem)
     assert s2b.optim_wrapper.ssl_weight == 0.0
+    # the trust-region pair: stage 3 with it starts from stage 2b with it; both weigh it 10
+    s2f, s3f = cfgs['stprivacy-stage2b-sparsify-fid'], cfgs['stprivacy-stage3-ssl-fid']
+    assert s3f.stage2_work_dir.endswith(Path(s2f.filename).stem)
+    assert s3f.model.init_cfg.checkpoint == s3f.stage2_work_dir + '/final.pth'
+    assert s2f.optim_wrapper.ssl_weight == 0.0 < s3f.optim_wrapper.ssl_weight
+    for c in (s2f, s3f):
+        assert c.model.data_preprocessor.anonymizer.fidelity_weight == 10.0
+        MODELS.build(c.model.data_preprocessor.anonymizer)
+    assert 'fidelity_weight' not in cfgs['stprivacy-stage3-ssl'].model.data_preprocessor.anonymizer
     assert cfgs['stprivacy-stage3-ssl'].optim_wrapper.ssl_weight > 0
     f_a = MODELS.build(s1.model.data_preprocessor.anonymizer).eval()
     x = torch.rand(2, 3, 8, 32, 32)

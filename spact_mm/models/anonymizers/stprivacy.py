@@ -295,6 +295,22 @@ class STPrivacyAnonymizer(BaseModule):
     :meth:`pop_auxiliary_losses` hands to the data preprocessor, which passes
     it to the recognizer's losses (``anonymizer_losses``).
 
+    Kept-tubelet fidelity (ours, ``fidelity_weight`` lambda > 0): in training
+    every forward pass also records
+
+        loss_fidelity = lambda * sum_{n,c,t,h,w} m |A - X| / (C * sum_{n,t,h,w} m)
+
+    with X the input clip, A = f_A(X) (after a sigmoid ``output_act``, before a
+    clamp, which would give saturated pixels no gradient back), in [0, 1]
+    pixel units, and m the keep decision of each pixel's tubelet (1 everywhere
+    when nothing is dropped): the mean absolute change of the kept pixels. It is
+    a trust region on what f_A keeps: without it, L_T alone (stage 2b) drove the
+    kept tubelets of the demo f_A to colour noise (docs/stprivacy.md). m is
+    detached in the average (no gain from dropping badly reconstructed
+    tubelets through the count), though A itself depends on the decisions
+    through the straight-through mask and the masked attention. It reaches the
+    recognizer like ``loss_keep``.
+
     Identity initialisation (``identity_init=True``): the tubelet embedding is
     orthogonal, the position embedding and the last layer of every residual
     branch start at zero (every block is the identity) and the head is the
@@ -320,6 +336,7 @@ class STPrivacyAnonymizer(BaseModule):
         sparsify_at: Index of the block before which tokens are dropped
             (0: before the first block; ``num_layers``: after the last).
         keep_loss_weight: ``w`` of ``loss_keep``.
+        fidelity_weight: lambda of ``loss_fidelity`` (0: not computed).
         gumbel_tau: Temperature of the training decisions.
         train_keep_ratios: ``None``, or ``(lo, hi)`` with ``0 <= lo <= hi <= 1``:
             train over a range of ratios (ours). Each training forward pass
@@ -354,6 +371,7 @@ class STPrivacyAnonymizer(BaseModule):
                  keep_ratio: float = 0.7,
                  sparsify_at: int = 3,
                  keep_loss_weight: float = 2.0,
+                 fidelity_weight: float = 0.0,
                  gumbel_tau: float = 1.0,
                  train_keep_ratios: Optional[Sequence[float]] = None,
                  fill: str = 'zeros',
@@ -386,6 +404,9 @@ class STPrivacyAnonymizer(BaseModule):
         self.last_train_ratio: Optional[float] = None
         self.sparsify_at = sparsify_at
         self.keep_loss_weight = float(keep_loss_weight)
+        if fidelity_weight < 0:
+            raise ValueError(f'fidelity_weight must be >= 0, got {fidelity_weight}')
+        self.fidelity_weight = float(fidelity_weight)
         self.output_act = output_act
         self.pixels_per_tubelet = in_channels * math.prod(tubelet_size)
         grid = (max(1, num_frames // tubelet_size[0]), max(1, img_size // tubelet_size[1]),
@@ -552,14 +573,37 @@ class STPrivacyAnonymizer(BaseModule):
         else:
             self.last_policy = None
         out = self.untokenize(pixels, grid)[:, :, :t, :h, :w]
-        if self.output_act == 'clamp':
-            return out.clamp(0, 1)
         if self.output_act == 'sigmoid':
-            return torch.sigmoid(out)
-        return out
+            out = torch.sigmoid(out)
+        if self.training and self.fidelity_weight > 0:  # before the clamp: see the class doc
+            self._auxiliary_losses['loss_fidelity'] = self.fidelity_weight * \
+                self.kept_fidelity(out, x, policy, grid)
+        return out.clamp(0, 1) if self.output_act == 'clamp' else out
+
+    def kept_fidelity(self, out: torch.Tensor, x: torch.Tensor,
+                      policy: Optional[torch.Tensor],
+                      grid: Tuple[int, int, int]) -> torch.Tensor:
+        """Mean |A - X| over the pixels of kept tubelets (``loss_fidelity`` / lambda).
+
+        Args:
+            out: f_A's output A (N, C, T, H, W).
+            x: The input X, same shape (detached here).
+            policy: Keep decisions (N, L) over the tubelet grid, or ``None``
+                (nothing dropped: every pixel counts).
+            grid: The tubelet grid (t, h, w) of the padded clip.
+        """
+        err = (out - x.detach()).abs()
+        if policy is None:
+            return err.mean()
+        (t, h, w), (kt, kh, kw) = grid, self.tubelet_size
+        m = policy.detach().to(err.dtype).reshape(-1, 1, t, h, w)
+        m = m.repeat_interleave(kt, 2).repeat_interleave(kh, 3).repeat_interleave(kw, 4)
+        m = m[:, :, :x.shape[2], :x.shape[3], :x.shape[4]]
+        return (m * err).sum() / (err.shape[1] * m.sum()).clamp_min(1)
 
     def pop_auxiliary_losses(self) -> Dict[str, torch.Tensor]:
-        """f_A's own loss terms of the last training forward pass (``loss_keep``), once.
+        """f_A's own loss terms of the last training forward pass (``loss_keep``,
+        ``loss_fidelity``), once.
 
         :class:`AnonymizerDataPreprocessor` calls this right after anonymizing
         the training clips and passes the terms on as ``anonymizer_losses``,
