@@ -15,6 +15,11 @@ Example::
         configs/protocols/protocol-same_r3d18-tiny_r18-tiny_200iter_synthetic-a-person.py \
         --anonymizer work_dirs/demo/stage3/final.pth --work-dir work_dirs/audit/same/spact \
         --raw-audit work_dirs/audit/same/raw/audit.json
+    # a face f_A on the synthetic face benchmark (ground-truth face boxes)
+    python tools/privacy_audit.py \
+        configs/protocols/protocol-same_r3d18-tiny_r18-tiny_200iter_synthetic-faces.py \
+        --anonymizer face-blur --work-dir work_dirs/audit/faces/face-blur \
+        --raw-audit work_dirs/audit/faces/raw/audit.json
 """
 import argparse
 import importlib.util
@@ -29,6 +34,7 @@ from mmengine.config import DictAction  # noqa: E402
 
 from spact_mm.evaluation.privacy_audit import audit_with_raw, run_audit  # noqa: E402
 from spact_mm.models.anonymizers.baselines import BASELINES, ORACLE_BASELINES  # noqa: E402
+from spact_mm.models.anonymizers.face import FACE_BASELINES  # noqa: E402
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -39,7 +45,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('config', help='protocol config (configs/protocols/...)')
     parser.add_argument('--anonymizer', required=True,
                         help='checkpoint holding f_A or a baseline: '
-                        f'{", ".join(list(BASELINES) + list(ORACLE_BASELINES))}')
+                        f'{", ".join(list(BASELINES) + list(ORACLE_BASELINES))}, or a face '
+                        f'baseline on the annotated face boxes: {", ".join(FACE_BASELINES)}')
     parser.add_argument('--work-dir', required=True, help='where audit.json/.md/.png go')
     parser.add_argument('--mode', choices=('quick', 'full'), default='quick')
     parser.add_argument('--method', help='name in tables')
@@ -51,6 +58,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help="run f_A at this short side in pixels, 'trained' (the size f_A "
                         "was trained at, as tools/anonymize_video.py does by default) or "
                         "'full' (the protocol's frames; the default), its output resized back")
+    parser.add_argument('--face-boxes', choices=('gt', 'detector'), default='gt',
+                        help="face f_A only (FaceAnonymizer, face-* baselines): 'gt' hands it "
+                        "the data's annotated face boxes (an error if they have none), "
+                        "'detector' lets its face detector find the faces")
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--data-root', help="replace the config's data_root")
     parser.add_argument('--no-progress', action='store_true')
@@ -66,11 +77,13 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         return audit_with_raw(args.config, args.anonymizer, args.work_dir, args.mode,
                               method=args.method, seed=args.seed, data_root=args.data_root,
                               cfg_options=args.cfg_options, progress=not args.no_progress,
-                              working_size=args.working_size)[1]
+                              working_size=args.working_size,
+                              face_boxes=args.face_boxes)[1]
     return run_audit(args.config, args.anonymizer, args.work_dir, mode=args.mode,
                      method=args.method, raw_audit=args.raw_audit, seed=args.seed,
                      data_root=args.data_root, cfg_options=args.cfg_options,
-                     progress=not args.no_progress, working_size=args.working_size)
+                     progress=not args.no_progress, working_size=args.working_size,
+                     face_boxes=args.face_boxes)
 
 
 if __name__ == '__main__':

@@ -33,6 +33,14 @@ clip-level anonymizers alike), and kept in memory for all attackers. With a
 working size (``working_size``, :class:`WorkingSizeAnonymizer`) f_A runs on
 frames resized to it and its output is resized back, as deployment does
 (:func:`spact_mm.apis.inference.working_size`).
+
+A face f_A (``FaceAnonymizer``, the ``face-*`` baselines of
+:data:`~spact_mm.models.anonymizers.face.FACE_BASELINES`: :func:`takes_face_boxes`)
+is handed the annotated face boxes of every decoded frame (``face_boxes`` of
+the annotations, scaled to the decoded clip as ``PackFaceInputs`` does in
+training), as ``forward(frames, boxes=...)``; data without them are refused
+unless its own detector is asked for (``face_boxes='detector'``). Without
+person boxes, re-identification then runs on face-box crops.
 """
 import copy
 import json
@@ -111,6 +119,10 @@ class Split:
         identity: Person identities (N,), or None.
         boxes: Person box of every frame (N, T, 4), ``[x1, y1, x2, y2]`` in the
             clip's pixels (after resizing), or None.
+        face_boxes: Face boxes of every frame (annotation ``face_boxes``): per
+            clip, per frame, a list of ``[x1, y1, x2, y2]`` in the clip's pixels
+            (after resizing), the ``boxes=`` of a face f_A
+            (:func:`takes_face_boxes`); None when any clip lacks them.
     """
 
     clips: torch.Tensor
@@ -118,13 +130,16 @@ class Split:
     labels: Optional[np.ndarray] = None
     identity: Optional[np.ndarray] = None
     boxes: Optional[np.ndarray] = None
+    face_boxes: Optional[List[List[List[List[float]]]]] = None
 
     def subset(self, idx: np.ndarray) -> 'Split':
         """The samples at ``idx``."""
         def pick(a):
             return None if a is None else a[idx]
+        faces = None if self.face_boxes is None else [
+            self.face_boxes[i] for i in np.arange(len(self.clips))[idx].reshape(-1)]
         return Split(self.clips[torch.as_tensor(idx)], pick(self.attrs), pick(self.labels),
-                     pick(self.identity), pick(self.boxes))
+                     pick(self.identity), pick(self.boxes), faces)
 
 
 def _cfg_dict(obj) -> dict:
@@ -142,7 +157,7 @@ def _load_split(ds_cfg: dict, images: bool, to_rgb: bool, progress: bool, desc: 
         ds_cfg['attributes'] = None
     dataset = DATASETS.build(ds_cfg)
     classes = list(dataset.metainfo.get('classes') or [])
-    clips, attrs, labels, ids, boxes = [], [], [], [], []
+    clips, attrs, labels, ids, boxes, faces = [], [], [], [], [], []
     for i in tqdm(range(len(dataset)), desc=desc, leave=False, disable=not progress):
         info = dataset.get_data_info(i)
         results, seen = _run_pipeline(dataset, i)
@@ -163,10 +178,12 @@ def _load_split(ds_cfg: dict, images: bool, to_rgb: bool, progress: bool, desc: 
         labels.append(info.get('label', -1))
         ids.append(info.get('identity', -1))
         boxes.append(_clip_boxes(info, seen, clip.shape))
+        faces.append(_clip_face_boxes(info, seen, clip.shape))
     ids_arr = np.asarray(ids)
     return Split(torch.stack(clips), np.stack(attrs) if len(attrs) == len(clips) else None,
                  np.asarray(labels), None if (ids_arr < 0).all() else ids_arr,
-                 None if any(b is None for b in boxes) else np.stack(boxes))
+                 None if any(b is None for b in boxes) else np.stack(boxes),
+                 None if any(f is None for f in faces) else faces)
 
 
 def _run_pipeline(dataset, i: int) -> Tuple[dict, dict]:
@@ -198,6 +215,35 @@ def _clip_boxes(info: dict, seen: dict, clip_shape: Tuple[int, ...]) -> Optional
         return None
     h, w = clip_shape[-2:]
     return sel * np.array([w / ori[1], h / ori[0], w / ori[1], h / ori[0]])
+
+
+def _clip_face_boxes(info: dict, seen: dict, clip_shape: Tuple[int, ...]
+                     ) -> Optional[List[List[List[float]]]]:
+    """The annotated face boxes of every decoded frame, scaled to the clip's pixels.
+
+    As ``PackFaceInputs`` does for training: ``info['face_boxes']`` holds a list
+    of boxes per video frame; the decoded frames' lists (``frame_inds``) are
+    scaled from the video's size to the clip's. ``None`` without annotations.
+    """
+    ori = seen.get('original_shape') or seen.get('ori_shape')
+    src = info.get('face_boxes')
+    if src is None or 'frame_inds' not in seen or ori is None:
+        return None
+    inds = np.clip(np.asarray(seen['frame_inds']).reshape(-1), 0, len(src) - 1)
+    if len(inds) != clip_shape[1]:
+        return None
+    h, w = clip_shape[-2:]
+    scale = np.array([w / ori[1], h / ori[0], w / ori[1], h / ori[0]])
+    return [[(np.asarray(b, np.float64) * scale).tolist() for b in src[i]] for i in inds]
+
+
+def takes_face_boxes(anonymizer) -> bool:
+    """Whether f_A rewrites face boxes given as ``forward(x, boxes=...)`` (a face f_A)."""
+    return bool(getattr(anonymizer, 'takes_face_boxes', False))
+
+
+#: Where a face f_A's boxes come from in the audit: the annotations, or its own detector.
+FACE_BOX_SOURCES = ('gt', 'detector')
 
 
 def _groups(metainfo_src: dict, classes: Sequence[str]) -> Dict[str, List[int]]:
@@ -272,15 +318,36 @@ def load_protocol_data(cfg: Config, oracle_mode: Optional[str] = None, progress:
     return out
 
 
-def anonymize_split(anonymizer, split: Split, batch_size: int = 16) -> torch.Tensor:
-    """f_A on every clip of ``split``: float [0, 1] clips (N, C, T, H, W)."""
+def anonymize_split(anonymizer, split: Split, batch_size: int = 16,
+                    face_boxes: str = 'gt') -> torch.Tensor:
+    """f_A on every clip of ``split``: float [0, 1] clips (N, C, T, H, W).
+
+    A face f_A (:func:`takes_face_boxes`) gets the split's annotated face boxes
+    (``face_boxes='gt'``, the default; an error when the split has none) or
+    finds the faces with its own detector (``'detector'``). Other f_A never
+    see boxes.
+    """
     from spact_mm.models.anonymizers.clip_utils import anonymize_clips
 
+    if face_boxes not in FACE_BOX_SOURCES:
+        raise ValueError(f'face_boxes must be one of {FACE_BOX_SOURCES}, got {face_boxes!r}')
+    gt_faces = takes_face_boxes(anonymizer) and face_boxes == 'gt'
+    if gt_faces and split.face_boxes is None:
+        raise ValueError(
+            f'{type(getattr(anonymizer, "anonymizer", anonymizer)).__name__} is a face f_A and '
+            'takes ground-truth face boxes, but these data have no face_boxes annotations '
+            '(per-frame face boxes, as the synthetic face benchmark\'s face_videos_*.json); '
+            'audit it on data with face boxes, or let its face detector find the faces '
+            '(--face-boxes detector / face_boxes=\'detector\')')
     outs = []
     with torch.no_grad():
         for i in range(0, len(split.clips), batch_size):
             x = split.clips[i:i + batch_size].float() / 255.
-            outs.append(anonymize_clips(anonymizer, x).clamp(0, 1).float())
+            kwargs = {}
+            if gt_faces:  # frames folded clip after clip, as anonymize_clips folds them
+                kwargs['boxes'] = [fb for clip in split.face_boxes[i:i + batch_size]
+                                   for fb in clip]
+            outs.append(anonymize_clips(anonymizer, x, **kwargs).clamp(0, 1).float())
     return torch.cat(outs)
 
 
@@ -292,9 +359,13 @@ def build_anonymizer(spec: str, anonymizer_cfg: Optional[dict] = None
         ``(f_A in eval mode, oracle obfuscation mode or None)``.
     """
     from spact_mm.evaluation.protocol import resolve_anonymizer
+    from spact_mm.models.anonymizers.face import FACE_BASELINES, build_face_baseline
     from spact_mm.models.data_preprocessors import AnonymizerDataPreprocessor
 
-    anon_cfg, checkpoint, oracle = resolve_anonymizer(spec, anonymizer_cfg)
+    if spec in FACE_BASELINES:  # face blur / pixelation / masking / noise on the face boxes
+        anon_cfg, checkpoint, oracle = build_face_baseline(spec), None, None
+    else:
+        anon_cfg, checkpoint, oracle = resolve_anonymizer(spec, anonymizer_cfg)
     pre = AnonymizerDataPreprocessor(anonymizer=anon_cfg, checkpoint=checkpoint, frozen=True)
     return pre.anonymizer.eval(), oracle
 
@@ -324,6 +395,7 @@ class WorkingSizeAnonymizer(torch.nn.Module):
         self.anonymizer = anonymizer
         self.short_side = int(short_side)
         self.clip_level = bool(getattr(anonymizer, 'clip_level', False))
+        self.takes_face_boxes = takes_face_boxes(anonymizer)
 
     @staticmethod
     def _resize(x: torch.Tensor, size: Tuple[int, int]) -> torch.Tensor:
@@ -336,12 +408,21 @@ class WorkingSizeAnonymizer(torch.nn.Module):
         out = F.interpolate(flat, size=tuple(size), mode=mode, **kwargs)
         return out.reshape(*x.shape[:-2], *size)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """f_A on ``x`` (..., H, W) at the working size; the output has ``x``'s size."""
+    def forward(self, x: torch.Tensor, boxes: Optional[list] = None) -> torch.Tensor:
+        """f_A on ``x`` (..., H, W) at the working size; the output has ``x``'s size.
+
+        ``boxes`` (a face f_A's per-frame face boxes in ``x``'s pixels) are
+        scaled to the working size and passed on.
+        """
         from spact_mm.apis.inference import working_size
 
         h, w = x.shape[-2:]
         size = working_size(h, w, self.short_side)
+        kwargs = {}
+        if boxes is not None:  # padding only extends right and bottom: no offset
+            sx, sy = size[1] / w, size[0] / h
+            kwargs['boxes'] = [[[b[0] * sx, b[1] * sy, b[2] * sx, b[3] * sy] for b in fb]
+                               for fb in boxes]
         y = self._resize(x, size)
         div = int(getattr(self.anonymizer, 'size_divisor', 1))
         pad_h, pad_w = -size[0] % div, -size[1] % div
@@ -349,7 +430,7 @@ class WorkingSizeAnonymizer(torch.nn.Module):
             lead = y.shape[:-2]
             y = F.pad(y.reshape(-1, *y.shape[-3:]), (0, pad_w, 0, pad_h), mode='replicate')
             y = y.reshape(*lead, *y.shape[-2:])
-        y = self.anonymizer(y)[..., :size[0], :size[1]]
+        y = self.anonymizer(y, **kwargs)[..., :size[0], :size[1]]
         return self._resize(y, (h, w))
 
 
@@ -444,8 +525,8 @@ def _holdout_split(n: int, fraction: float, seed: int) -> Tuple[np.ndarray, np.n
 
 
 def run_audit_on_data(anonymizer, data: dict, settings: AuditSettings, seed: int = 0,
-                      progress: bool = True, log=print, raw_data: Optional[dict] = None
-                      ) -> dict:
+                      progress: bool = True, log=print, raw_data: Optional[dict] = None,
+                      face_boxes: str = 'gt') -> dict:
     """Train every attacker on f_A(train), test on f_A(val): the audit's figures.
 
     Args:
@@ -460,6 +541,8 @@ def run_audit_on_data(anonymizer, data: dict, settings: AuditSettings, seed: int
             pipeline, f_A the identity): the raw frames that the inversion
             attack must recover, the non-adaptive attacker trains on and the
             raw re-id gallery holds. ``None``: ``data`` is raw.
+        face_boxes: Where a face f_A's boxes come from (:func:`anonymize_split`):
+            ``'gt'`` (the splits' annotated ``face_boxes``) or ``'detector'``.
 
     Returns:
         The figures (``attackers``, ``worst_case``, ``inversion``, ``reid``,
@@ -475,8 +558,8 @@ def run_audit_on_data(anonymizer, data: dict, settings: AuditSettings, seed: int
         raise ValueError('raw_data must hold the same samples as data')
     raw_tr = raw_src['train'].clips.float() / 255.
     raw_val = raw_src['val'].clips.float() / 255.
-    anon_tr = anonymize_split(anonymizer, priv_tr)
-    anon_val = anonymize_split(anonymizer, priv_val)
+    anon_tr = anonymize_split(anonymizer, priv_tr, face_boxes=face_boxes)
+    anon_val = anonymize_split(anonymizer, priv_val, face_boxes=face_boxes)
     k = settings.frames_per_clip
     fr_tr, own_tr = _frames(anon_tr, k)
     fr_val, own_val = _frames(anon_val, k)
@@ -567,14 +650,36 @@ def run_audit_on_data(anonymizer, data: dict, settings: AuditSettings, seed: int
             reid_in = [person_crops(c, b, k) for c, b in (
                 (anon_tr, priv_tr.boxes), (anon_val, priv_val.boxes), (raw_tr, priv_tr.boxes))]
             region = 'person box'
+        elif priv_tr.face_boxes is not None and priv_val.face_boxes is not None:
+            # no person boxes, but face boxes (the face benchmark: identity lives in the face)
+            k = settings.frames_per_clip
+            reid_in = [person_crops(c, _largest_face_boxes(fb, c.shape), k, size=(32, 32))
+                       for c, fb in ((anon_tr, priv_tr.face_boxes),
+                                     (anon_val, priv_val.face_boxes),
+                                     (raw_tr, priv_tr.face_boxes))]
+            region = 'face box'
         else:
             reid_in, region = [anon_tr, anon_val, raw_tr], 'whole frame'
         results['reid'] = _reid(*reid_in, priv_tr.identity, priv_val.identity, settings, seed,
                                 resnet_backbone, progress, log)
         results['reid_region'] = region
     # action top-1 of a fresh f'_T
-    results['action'] = _action(anonymizer, data, settings, seed, progress, log)
+    results['action'] = _action(anonymizer, data, settings, seed, progress, log, face_boxes)
     return results
+
+
+def _largest_face_boxes(face_boxes: List[List[List[List[float]]]], clip_shape
+                        ) -> np.ndarray:
+    """(N, T, 4) boxes for :func:`person_crops`: each frame's largest face box, clipped to
+    the frame (the whole frame where a frame has none)."""
+    h, w = clip_shape[-2:]
+    out = np.tile(np.array([0., 0., w, h]), (len(face_boxes), clip_shape[2], 1))
+    for n, clip in enumerate(face_boxes):
+        for t, frame in enumerate(clip):
+            if frame:
+                b = max(frame, key=lambda b: (b[2] - b[0]) * (b[3] - b[1]))
+                out[n, t] = np.clip(b, 0, [w, h, w, h])
+    return out
 
 
 def _clip_features(fn, clips: torch.Tensor, per_clip: int) -> np.ndarray:
@@ -625,13 +730,13 @@ def _reid(anon_tr, anon_val, raw_tr, id_tr, id_val, settings, seed, backbone, pr
     return out
 
 
-def _action(anonymizer, data, settings, seed, progress, log) -> dict:
+def _action(anonymizer, data, settings, seed, progress, log, face_boxes: str = 'gt') -> dict:
     tr, val = data['action']['train'], data['action']['val']
     if tr.labels is None or (tr.labels < 0).any():
         return {}
     num_classes = int(max(tr.labels.max(), val.labels.max()) + 1)
-    x_tr = atk.normalize(anonymize_split(anonymizer, tr))
-    x_val = atk.normalize(anonymize_split(anonymizer, val))
+    x_tr = atk.normalize(anonymize_split(anonymizer, tr, face_boxes=face_boxes))
+    x_val = atk.normalize(anonymize_split(anonymizer, val, face_boxes=face_boxes))
     y_tr = torch.as_tensor(tr.labels).long()
     fit, hold = _holdout_split(len(x_tr), settings.holdout_fraction, seed + 6)
     backbone = data.get('action_backbone') or atk.video_backbone(settings.width)
@@ -789,12 +894,14 @@ def audit_with_raw(config: str, anonymizer: str, work_dir: str, mode: str = 'qui
                    method: Optional[str] = None, seed: int = 0,
                    data_root: Optional[str] = None, cfg_options: Optional[dict] = None,
                    progress: bool = True, log=print,
-                   working_size: Optional[Union[int, str]] = None) -> Tuple[dict, dict]:
+                   working_size: Optional[Union[int, str]] = None,
+                   face_boxes: str = 'gt') -> Tuple[dict, dict]:
     """Audit raw data and ``anonymizer`` with one decoding of the data.
 
     Writes ``{work_dir}/raw/`` and ``{work_dir}/{method}/``; the second audit
     carries the drops from the first. ``working_size`` applies to ``anonymizer``
-    only (raw data are the protocol's frames), see :func:`run_audit`.
+    only (raw data are the protocol's frames), see :func:`run_audit`, and so does
+    ``face_boxes``.
 
     Returns:
         ``(raw audit, anonymizer's audit)``.
@@ -810,7 +917,7 @@ def audit_with_raw(config: str, anonymizer: str, work_dir: str, mode: str = 'qui
     out = run_audit(config, anonymizer, osp.join(work_dir, name), mode, method=name,
                     raw_audit=osp.join(work_dir, 'raw', 'audit.json'), seed=seed,
                     data_root=data_root, cfg_options=cfg_options, progress=progress, data=data,
-                    log=log, working_size=working_size)
+                    log=log, working_size=working_size, face_boxes=face_boxes)
     return raw, out
 
 
@@ -819,7 +926,8 @@ def run_audit(config: str, anonymizer: str, work_dir: str, mode: str = 'quick',
               seed: int = 0, data_root: Optional[str] = None,
               cfg_options: Optional[dict] = None, progress: bool = True,
               data: Optional[dict] = None, settings: Optional[AuditSettings] = None,
-              log=print, working_size: Optional[Union[int, str]] = None) -> dict:
+              log=print, working_size: Optional[Union[int, str]] = None,
+              face_boxes: str = 'gt') -> dict:
     """Audit one anonymizer under one protocol; write ``audit.json``, ``audit.md``, ``audit.png``.
 
     Args:
@@ -843,6 +951,11 @@ def run_audit(config: str, anonymizer: str, work_dir: str, mode: str = 'quick',
             frames, the default): :func:`resolve_working_size`,
             :class:`WorkingSizeAnonymizer`. Recorded as ``working_size`` in
             ``audit.json`` when given.
+        face_boxes: For a face f_A (:func:`takes_face_boxes`: ``FaceAnonymizer``,
+            the ``face-*`` baselines): ``'gt'`` hands it the annotated face boxes
+            of every decoded frame (an error when the protocol's data have none),
+            ``'detector'`` lets its own face detector find the faces. Recorded
+            as ``face_boxes`` in ``audit.json`` for a face f_A; other f_A ignore it.
 
     Returns:
         The content of ``audit.json``.
@@ -867,12 +980,26 @@ def run_audit(config: str, anonymizer: str, work_dir: str, mode: str = 'quick',
         data = load_protocol_data(cfg, oracle, progress)
     elif data is None:
         data = load_protocol_data(cfg, None, progress)
+    if face_boxes not in FACE_BOX_SOURCES:
+        raise ValueError(f'face_boxes must be one of {FACE_BOX_SOURCES}, got {face_boxes!r}')
+    if takes_face_boxes(f_a) and face_boxes == 'gt':  # fail before any training
+        missing = [f'{s}/{k}' for s in ('privacy', 'action') for k in ('train', 'val')
+                   if data[s][k].face_boxes is None]
+        if missing:
+            raise ValueError(
+                f'{anonymizer} is a face f_A, which the audit hands the ground-truth face '
+                f'boxes, but the {", ".join(missing)} data of {config} have no face_boxes '
+                'annotations (per-frame face boxes, e.g. the synthetic face benchmark: '
+                'configs/protocols/protocol-same_r3d18-tiny_r18-tiny_200iter_synthetic-faces.py'
+                "); pass --face-boxes detector (face_boxes='detector') to let its face "
+                'detector find the faces instead')
     action_model = cfg.action.model
     data = dict(data, action_backbone=_cfg_dict(action_model['backbone']))
     settings = settings or audit_settings(mode)
     proto = dict(cfg.get('protocol', {}))
     log(f"privacy audit: {method} | {proto.get('name', osp.basename(config))} | {mode} mode")
-    figures = run_audit_on_data(f_a, data, settings, seed, progress, log, raw_data=raw_data)
+    figures = run_audit_on_data(f_a, data, settings, seed, progress, log, raw_data=raw_data,
+                                face_boxes=face_boxes)
     audit = dict(method=method, anonymizer=anonymizer, protocol=proto.get('name', config),
                  dataset=proto.get('dataset'), config=config, mode=mode, seed=seed,
                  settings=asdict(settings), attributes=data['attributes'],
@@ -883,6 +1010,8 @@ def run_audit(config: str, anonymizer: str, work_dir: str, mode: str = 'quick',
                                   action_train=len(data['action']['train'].clips),
                                   action_val=len(data['action']['val'].clips)),
                  **figures)
+    if takes_face_boxes(f_a):
+        audit['face_boxes'] = face_boxes
     if working_size is not None:
         h, w = data['privacy']['train'].clips.shape[-2:]
         from spact_mm.apis.inference import working_size as size_at

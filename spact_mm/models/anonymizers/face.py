@@ -273,6 +273,9 @@ class FaceRegionAnonymizer(nn.Module):
     """
 
     clip_level = False
+    #: ``forward`` takes per-frame face boxes (``boxes=``): the privacy audit hands it the
+    #: annotated ones (:func:`spact_mm.evaluation.privacy_audit.takes_face_boxes`).
+    takes_face_boxes = True
 
     def __init__(self, detector: Optional[Union[dict, object]] = dict(type='HaarFaceDetector'),
                  expand: float = 1.2, max_gap: int = 2, cache_size: int = 50_000) -> None:
