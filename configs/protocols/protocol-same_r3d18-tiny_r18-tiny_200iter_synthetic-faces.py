@@ -18,7 +18,7 @@ _base_ = [
 faces_root = 'data/synthetic-faces'
 data_root = faces_root  # the prefix --data-root replaces
 face_attributes = ['skin_dark', 'glasses', 'beard', 'long_hair']
-protocol = dict(name='same-dataset-faces', dataset='synthetic-faces')
+protocol = dict(name='same-dataset', dataset='synthetic-faces')  # Sec. 4.1's protocol, other data
 # f_A checkpoints: the learned face anonymizer's architecture
 # (configs/_base_/models/face_anonymizer_tiny.py, trained by
 # configs/face/face-anonymizer_m-tiny-r3d18-arcface_minimax-200iter_synthetic-faces.py).
