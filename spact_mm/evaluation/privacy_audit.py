@@ -213,8 +213,13 @@ def _clip_boxes(info: dict, seen: dict, clip_shape: Tuple[int, ...]) -> Optional
         return None
     if ori is None or len(sel) != clip_shape[1]:
         return None
+    return sel * _box_scale(ori, clip_shape)
+
+
+def _box_scale(ori: Sequence[int], clip_shape: Tuple[int, ...]) -> np.ndarray:
+    """``[sx, sy, sx, sy]`` from the video's (H, W) ``ori`` to the decoded clip's pixels."""
     h, w = clip_shape[-2:]
-    return sel * np.array([w / ori[1], h / ori[0], w / ori[1], h / ori[0]])
+    return np.array([w / ori[1], h / ori[0], w / ori[1], h / ori[0]])
 
 
 def _clip_face_boxes(info: dict, seen: dict, clip_shape: Tuple[int, ...]
@@ -232,8 +237,7 @@ def _clip_face_boxes(info: dict, seen: dict, clip_shape: Tuple[int, ...]
     inds = np.clip(np.asarray(seen['frame_inds']).reshape(-1), 0, len(src) - 1)
     if len(inds) != clip_shape[1]:
         return None
-    h, w = clip_shape[-2:]
-    scale = np.array([w / ori[1], h / ori[0], w / ori[1], h / ori[0]])
+    scale = _box_scale(ori, clip_shape)
     return [[(np.asarray(b, np.float64) * scale).tolist() for b in src[i]] for i in inds]
 
 

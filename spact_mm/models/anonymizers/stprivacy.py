@@ -595,11 +595,10 @@ class STPrivacyAnonymizer(BaseModule):
         err = (out - x.detach()).abs()
         if policy is None:
             return err.mean()
-        (t, h, w), (kt, kh, kw) = grid, self.tubelet_size
-        m = policy.detach().to(err.dtype).reshape(-1, 1, t, h, w)
-        m = m.repeat_interleave(kt, 2).repeat_interleave(kh, 3).repeat_interleave(kw, 4)
-        m = m[:, :, :x.shape[2], :x.shape[3], :x.shape[4]]
-        return (m * err).sum() / (err.shape[1] * m.sum()).clamp_min(1)
+        # each tubelet's decision on all of its pixels (channels included), cropped as A is
+        m = self.untokenize(policy.detach().to(err.dtype)[..., None].expand(
+            -1, -1, self.pixels_per_tubelet), grid)[:, :, :x.shape[2], :x.shape[3], :x.shape[4]]
+        return (m * err).sum() / m.sum().clamp_min(1)
 
     def pop_auxiliary_losses(self) -> Dict[str, torch.Tensor]:
         """f_A's own loss terms of the last training forward pass (``loss_keep``,
