@@ -60,10 +60,15 @@ def test_generation_is_deterministic_and_annotated(faces_root, tmp_path):
         assert len(entry['face_boxes']) == 12
 
 
-def test_face_config_trains_end_to_end_through_the_runner(faces_root, tmp_path):
+TEMPLATE_CFG = ('configs/face/'
+                'face-anonymizer-template_m-tiny-r3d18-arcface_minimax-200iter_synthetic-faces.py')
+
+
+@pytest.mark.parametrize('config', [CFG, TEMPLATE_CFG])
+def test_face_config_trains_end_to_end_through_the_runner(faces_root, tmp_path, config):
     from mmengine.runner import Runner
 
-    cfg = Config.fromfile(CFG)
+    cfg = Config.fromfile(config)
     for key in ('train_dataloader', ):
         ds = cfg[key].dataset
         ds.ann_file = ds.ann_file.replace('data/synthetic-faces', str(faces_root))
@@ -78,13 +83,15 @@ def test_face_config_trains_end_to_end_through_the_runner(faces_root, tmp_path):
     cfg.default_hooks.checkpoint.interval = 100
     cfg.custom_hooks = []
     runner = Runner.from_cfg(cfg)
-    m = runner.model.data_preprocessor.anonymizer.modifier
+    m = runner.model.data_preprocessor.anonymizer  # M, and the template T if any
     before = {k: v.clone() for k, v in m.state_dict().items()}
     runner.train()
     wrapper = runner.optim_wrapper
     assert wrapper.minimax_iter == 3
     changed = any(not torch.equal(before[k], v) for k, v in m.state_dict().items())
     assert changed  # step 1 (iteration 0) updated M
+    if config == TEMPLATE_CFG:  # step 1 trains the template M reads
+        assert not torch.equal(before['template'], m.template.detach())
 
 
 def test_linear_identity_attack_sees_raw_faces_not_masked_ones(faces_root):

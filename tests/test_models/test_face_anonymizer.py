@@ -61,6 +61,9 @@ ANONYMIZERS = {
     'learned-residual': lambda: FaceAnonymizer(detector=None, modifier=TINY_M, crop_size=16),
     'learned-replace': lambda: FaceAnonymizer(detector=None, modifier=TINY_M, crop_size=16,
                                               blend='replace'),
+    'learned-template': lambda: FaceAnonymizer(detector=None, modifier=TINY_M, crop_size=16,
+                                               blend='replace', feather=0.,
+                                               modifier_input='template'),
     **{m: (lambda m=m: FaceObfuscationAnonymizer(mode=m, detector=None))
        for m in ('blur', 'pixelate', 'mask', 'noise')},
 }
@@ -450,3 +453,51 @@ def test_preprocessor_hands_each_frame_its_own_ground_truth_box():
             frame, ref = out[i, 0, :, k], raw[i, 0, :, k]
             assert bool((frame[:, inside] == 0).all())  # this frame's box is masked
             assert torch.equal(frame[:, ~inside], ref[:, ~inside])  # nothing else moves
+
+
+def template_f_a(seed: int = 0) -> FaceAnonymizer:
+    f_a = FaceAnonymizer(detector=None, modifier=TINY_M, crop_size=16, blend='replace',
+                         feather=0., modifier_input='template')
+    randomise(f_a, seed)
+    return f_a
+
+
+def test_template_output_depends_on_the_box_only_not_on_the_face():
+    """modifier_input='template': two different videos with the same boxes get the same
+    pixels in every box, bit for bit, and those pixels are M(T) resized to the box."""
+    f_a = template_f_a()
+    a, b = frames(3), frames(4)
+    ya, yb = f_a(a, boxes=EDGE_BOXES), f_a(b, boxes=EDGE_BOXES)
+    assert not torch.equal(ya, yb)  # outside the boxes the videos differ
+    c = clip_box(EDGE_BOXES[0][1], 48, 52)  # the box [20, 18, 40.5, 39] of frame 0
+    ref = torch.nn.functional.interpolate(
+        f_a.modifier(f_a.template.clamp(0, 1)), size=(c[3] - c[1], c[2] - c[0]),
+        mode='bilinear', align_corners=False)[0].clamp(0, 1)
+    assert torch.equal(ya[0, :, c[1]:c[3], c[0]:c[2]], ref)
+    for i, fb in enumerate(EDGE_BOXES):
+        inside = ~torch.from_numpy(outside_mask(a.shape, [fb if j == i else []
+                                                         for j in range(len(EDGE_BOXES))]))
+        inside = inside[i][None].expand(3, -1, -1)
+        assert torch.equal(ya[i][inside], yb[i][inside])
+
+
+def test_template_gradient_reaches_m_and_the_template_and_l1_reads_the_faces():
+    f_a = template_f_a(1)
+    x = frames(5)
+    y = f_a(x, boxes=EDGE_BOXES)
+    (y.sum() + f_a.last_l1).backward()
+    assert f_a.template.grad.abs().sum() > 0
+    assert f_a.modifier.out.weight.grad.abs().sum() > 0
+    # the L1 term compares M(T) with the face crops it replaces
+    other = template_f_a(1)
+    other(frames(6), boxes=EDGE_BOXES)
+    assert not torch.isclose(f_a.last_l1, other.last_l1)
+
+
+@pytest.mark.parametrize('kwargs', [dict(blend='residual', feather=0.),
+                                    dict(blend='replace', feather=0.15),
+                                    dict(blend='replace', feather=0., modifier_input='crop')])
+def test_template_refuses_a_blend_that_lets_the_face_through(kwargs):
+    kwargs.setdefault('modifier_input', 'template')
+    with pytest.raises(ValueError, match='modifier_input'):
+        FaceAnonymizer(detector=None, crop_size=16, **kwargs)

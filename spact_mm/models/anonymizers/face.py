@@ -442,13 +442,26 @@ class FaceAnonymizer(FaceRegionAnonymizer):
         blend: ``'residual'`` or ``'replace'`` (see above).
         l1_weight: Weight of the L1 term of the training objective
             (:meth:`pop_auxiliary_losses`; 0: no L1 term).
+        modifier_input: What M reads. ``'face'`` (default, Ren et al.): the face
+            crop ``c``. ``'template'`` (ours): a learned template ``T`` (a
+            ``crop_size`` x ``crop_size`` parameter, grey at the start) and
+            never the face, so every face box is replaced by ``up(M(T))``, the
+            same learned face resized to the box: ``out = up(M(T))`` inside
+            the box (hard edges), ``x`` outside. The output then depends on the
+            input only through the box geometry, as face masking's does, so
+            no attacker trained on it can learn more about the face than from
+            a masked one (data processing inequality); what is learned is how
+            the replacement looks (the L1 term pulls it towards the faces it
+            replaces) and what the action model gets. It needs
+            ``blend='replace'`` and ``feather=0``: a residual blend or a
+            feathered edge would let the original face pixels through.
         **kwargs: Box source options of :class:`FaceRegionAnonymizer`
             (``detector``, ``expand``, ``max_gap``, ``cache_size``).
     """
 
     def __init__(self, modifier: dict = dict(type='FaceModifier'), crop_size: int = 32,
                  feather: float = 0.15, blend: str = 'residual', l1_weight: float = 0.0,
-                 **kwargs) -> None:
+                 modifier_input: str = 'face', **kwargs) -> None:
         super().__init__(**kwargs)
         if l1_weight < 0:
             raise ValueError(f'l1_weight must be >= 0, got {l1_weight}')
@@ -458,9 +471,21 @@ class FaceAnonymizer(FaceRegionAnonymizer):
         if blend not in ('residual', 'replace'):
             raise ValueError(f"blend must be 'residual' or 'replace', got {blend!r}")
         self.blend = blend
+        if modifier_input not in ('face', 'template'):
+            raise ValueError(
+                f"modifier_input must be 'face' or 'template', got {modifier_input!r}")
+        if modifier_input == 'template' and (blend != 'replace' or feather != 0):
+            raise ValueError(
+                "modifier_input='template' needs blend='replace' and feather=0 (got "
+                f"blend={blend!r}, feather={feather}): a residual blend or a feathered edge "
+                'mixes the original face pixels into the output')
+        self.modifier_input = modifier_input
         self.modifier = MODELS.build(modifier)
         self.crop_size = int(crop_size)
         self.feather = float(feather)
+        self.template: Optional[nn.Parameter] = None
+        if modifier_input == 'template':
+            self.template = nn.Parameter(torch.full((1, 3, self.crop_size, self.crop_size), 0.5))
         self.last_l1: Optional[torch.Tensor] = None
 
     def modify_regions(self, x: torch.Tensor,
@@ -471,7 +496,10 @@ class FaceAnonymizer(FaceRegionAnonymizer):
             F.interpolate(x[b:b + 1, :, y1:y2, x1:x2], size=(s, s), mode='bilinear',
                           align_corners=False, antialias=True)
             for b, _, (x1, y1, x2, y2) in regions]).clamp(0, 1)
-        modified = self.modifier(crops)
+        if self.template is None:
+            modified = self.modifier(crops)
+        else:  # M never reads the face (modifier_input='template')
+            modified = self.modifier(self.template.clamp(0, 1)).expand_as(crops)
         self.last_l1 = (modified - crops).abs().mean()
         out = []
         for k, (b, box, c) in enumerate(regions):
@@ -480,6 +508,9 @@ class FaceAnonymizer(FaceRegionAnonymizer):
                 else modified[k:k + 1]
             back = F.interpolate(src, size=(y2 - y1, x2 - x1), mode='bilinear',
                                  align_corners=False)[0]
+            if self.template is not None:  # feather 0: the weight is 1 on the whole box
+                out.append(back.clamp(0, 1))
+                continue
             m = feather_mask(box, c, self.feather, x.device, x.dtype)
             orig = x[b, :, y1:y2, x1:x2]
             new = orig + m * back if self.blend == 'residual' else orig + m * (back - orig)

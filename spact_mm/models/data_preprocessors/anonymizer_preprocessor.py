@@ -103,8 +103,10 @@ class AnonymizerDataPreprocessor(BaseDataPreprocessor):
         except RuntimeError as e:  # shape mismatch: another width or depth
             raise ValueError(f'{checkpoint} does not hold weights of this anonymizer: {e}') from e
         if missing or unexpected:
-            raise ValueError(f'{checkpoint} does not hold weights of this anonymizer: '
-                             f'missing keys {missing[:5]}, unexpected keys {unexpected[:5]}')
+            raise ValueError(f'{checkpoint} does not hold weights of this anonymizer '
+                             f'({type(self.anonymizer).__name__}): missing keys {missing[:5]}, '
+                             f'unexpected keys {unexpected[:5]}; give the config it was '
+                             'trained with (e.g. --anonymizer-config)')
 
     def train(self, mode: bool = True) -> 'AnonymizerDataPreprocessor':
         """Set train/eval mode; a frozen f_A always stays in eval mode."""
