@@ -46,6 +46,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--num-workers', type=int, help="override the dataloaders' num_workers")
     parser.add_argument('--reuse', help='results.json of the same anonymizer to copy the figures '
                         'of the tasks not run from')
+    parser.add_argument('--face-boxes', choices=['detector'],
+                        help="a face f_A: find the faces with f_A's own detector (the protocol "
+                        'pipelines carry no annotated boxes; without this a face f_A is '
+                        'refused, see tools/privacy_audit.py)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='overrides of the protocol config, e.g. '
                         'action.train_cfg.max_iters=10')
@@ -58,7 +62,8 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     res = run_protocol(args.config, args.anonymizer, args.work_dir, method=args.method,
                        raw_results=args.raw_results, tasks=args.tasks, data_root=args.data_root,
                        cfg_options=args.cfg_options, progress=not args.no_progress,
-                       num_workers=args.num_workers, reuse=args.reuse)
+                       num_workers=args.num_workers, reuse=args.reuse,
+                       face_boxes=args.face_boxes)
     drops = res.get('drops_pct', {})
     print(f"{res['method']} | {res['protocol']} ({res['dataset']})")
     for key, value in res['metrics'].items():

@@ -119,3 +119,26 @@ def test_results_table_keeps_datasets_of_one_protocol_apart():
     cells = [c.strip() for c in raw_row.split('|')[1:-1]]
     assert cells == ['raw', '70.0', '64.4']  # both raw figures kept, datasets sorted
     assert [c.strip() for c in spact_row.split('|')[1:-1]] == ['SPAct', '–', '57.4']
+
+
+FACES = str(ROOT / 'configs/protocols/protocol-same_r3d18-tiny_r18-tiny_200iter_synthetic-faces.py')
+
+
+def test_face_anonymizer_is_refused_unless_its_detector_is_chosen(tmp_path):
+    """The protocol's pipelines carry no face boxes: a face f_A would run on the Haar
+    cascade, which misses most drawn faces, so it is refused before any training."""
+    from spact_mm.evaluation.protocol import check_face_boxes
+    from spact_mm.registry import MODELS
+
+    cfg = Config.fromfile(FACES)
+    ckpt = str(tmp_path / 'final.pth')
+    m = MODELS.build(cfg.anonymizer)
+    torch.save(dict(state_dict={f'data_preprocessor.anonymizer.{k}': v
+                                for k, v in m.state_dict().items()}), ckpt)
+    with pytest.raises(ValueError, match='privacy_audit.py.*--face-boxes detector'):
+        run_protocol(FACES, ckpt, str(tmp_path / 'w'), progress=False)
+    assert not osp.exists(tmp_path / 'w' / 'action')  # nothing trained
+    check_face_boxes(dict(cfg.anonymizer), 'detector', FACES)  # the user's choice
+    check_face_boxes(dict(type='DownsampleAnonymizer', factor=2), None, FACES)  # not a face f_A
+    with pytest.raises(ValueError, match='face_boxes'):
+        check_face_boxes(dict(cfg.anonymizer), 'gt', FACES)
