@@ -206,24 +206,31 @@ def format_audit_table(audits: Sequence[dict]) -> str:
 
 
 def format_attacker_table(audits: Sequence[dict], protocol: str) -> str:
-    """Per method (one protocol), every attacker family's person / scene cMAP."""
+    """Per method (one protocol), every attacker family's person / scene cMAP.
+
+    Only the attribute groups the audits have are shown (the face benchmark's
+    audits have no scene group); a cell the audits lack is ``–``.
+    """
     sel = [a for a in audits if a['protocol'] == protocol]
     if not sel:
         raise ValueError(f'no audit of protocol {protocol!r}')
+    groups = [g for g in ('person', 'scene') if any(g in a['worst_case'] for a in sel)]
     attackers = list(sel[0]['attackers'])
     head = ['Method'] + attackers + ['worst case']
-    lines = [f'Person / scene cMAP (%) of each fresh attacker, {protocol} protocol.', '',
+    lines = [f"{' / '.join(groups).capitalize()} cMAP (%) of each fresh attacker, "
+             f'{protocol} protocol.', '',
              '| ' + ' | '.join(head) + ' |', '|' + ' --- |' * len(head)]
     for m in _audit_methods(sel):
         group = [a for a in sel if a['method'] == m]
         row = [m]
         for name in attackers + ['worst case']:
-            def pick(a, g, n=name):
+            def picks(g, n=name, group=group):
                 if n == 'worst case':
-                    return a['worst_case'][g]['cmap']
-                return a['attackers'][n]['cmap'][g]
-            row.append(' / '.join(f"{np.mean([pick(a, g) for a in group]):.1f}"
-                                  for g in ('person', 'scene')))
+                    return [a['worst_case'][g]['cmap'] for a in group if g in a['worst_case']]
+                return [a['attackers'][n]['cmap'][g] for a in group
+                        if g in a['attackers'].get(n, {}).get('cmap', {})]
+            row.append(' / '.join(f'{np.mean(v):.1f}' if (v := picks(g)) else '–'
+                                  for g in groups))
         lines.append('| ' + ' | '.join(row) + ' |')
     return '\n'.join(lines) + '\n'
 

@@ -297,6 +297,21 @@ def test_audit_tables_average_seeds_and_show_drops(tmp_path):
     assert (tmp_path / 'p.png').stat().st_size > 1000 and out.endswith('p.png')
 
 
+def test_attacker_table_of_person_only_audits():
+    """Face-benchmark audits have a person group only: the table shows it, no scene."""
+    from spact_mm.evaluation.reporting import format_attacker_table
+
+    audits = []
+    for method, person in (('raw', 90.), ('face-mask', 50.)):
+        a = _fake_audit(method, 0, person, 0., 70.)
+        del a['worst_case']['scene'], a['attackers']['resnet18']['cmap']['scene']
+        audits.append(a)
+    table = format_attacker_table(audits, 'same-dataset')
+    assert table.startswith('Person cMAP')
+    mask_row = next(line for line in table.splitlines() if line.startswith('| face-mask'))
+    assert mask_row == '| face-mask | 49.0 | 50.0 |'
+
+
 def test_oracle_data_are_judged_against_the_raw_frames():
     """An oracle baseline obfuscates in the pipeline (f_A = identity): the inversion target
     and the non-adaptive attacker's training frames must be the raw frames, not the
