@@ -246,10 +246,10 @@ def check_face_boxes(anon_cfg: Optional[dict], face_boxes: Optional[str], config
         raise ValueError(f"face_boxes must be None or 'detector', got {face_boxes!r}")
     if not anon_cfg or face_boxes == 'detector':
         return
+    from spact_mm.evaluation.privacy_audit import takes_face_boxes
     from spact_mm.registry import MODELS
 
-    cls = MODELS.get(anon_cfg.get('type', ''))
-    if getattr(cls, 'takes_face_boxes', False):
+    if takes_face_boxes(MODELS.get(anon_cfg.get('type', ''))):
         raise ValueError(
             f"{config}: f_A {anon_cfg['type']} rewrites face boxes, and the protocol's "
             'pipelines carry no annotated face boxes, so it would run on its own detector '
