@@ -69,6 +69,14 @@ _M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4
 RETAINED_HEAP_BYTES = 1 << 30
 _retained: Optional[bool] = None
 
+#: ``torch.compile`` options of :class:`TorchAnonymizer` (inductor): ``freezing``
+#: folds the weights into constants, so oneDNN prepacks them and fuses conv + bias +
+#: ReLU; ``cpp_wrapper`` makes the compiled graph's launcher C++ instead of Python,
+#: which removes a fixed cost per op call that dominates small frames (the camera
+#: f_A at 112x112: 0.79-0.91x ONNX Runtime with it, 0.68-0.81x without;
+#: docs/benchmark.md, "the C++ wrapper").
+COMPILE_OPTIONS: Dict[str, bool] = {'freezing': True, 'cpp_wrapper': True}
+
 
 def retain_freed_memory() -> bool:
     """Let glibc reuse freed memory instead of mapping fresh pages for every tensor.
@@ -334,10 +342,11 @@ class TorchAnonymizer(_AnonymizerRunner):
         num_threads: Set ``torch.set_num_threads`` (``None``: leave it).
         streaming: Fix quantizer ranges (:func:`fixed_range_for_streaming`), so
             that chunked output equals whole-video output.
-        compile: Compile f_A with ``torch.compile`` (inductor, with weight
-            freezing, which lets oneDNN fuse conv + bias + ReLU): about ONNX
-            Runtime's speed on a CPU (docs/benchmark.md), after a compile of
-            10-30 s per input size at the first call (it needs a C++ compiler).
+        compile: Compile f_A with ``torch.compile`` (inductor, :data:`COMPILE_OPTIONS`:
+            weight freezing, which lets oneDNN prepack the weights and fuse conv +
+            bias + ReLU, and a C++ wrapper): about ONNX Runtime's speed on a CPU
+            (docs/benchmark.md), after a compile of 10-30 s per input size at the
+            first call (it needs a C++ compiler).
             A per-frame batch smaller than the first one is padded to it (and
             cropped back), so the last chunk of a video does not recompile.
         tile: Spatial tiles for large frames (bounded memory, same output;
@@ -390,7 +399,7 @@ class TorchAnonymizer(_AnonymizerRunner):
                           and all(p.dtype == torch.float32 for p in module.parameters())
                           else 0)
         self.trained_size = getattr(anonymizer, 'trained_size', None)
-        self.compiled = (torch.compile(module, dynamic=False, options={'freezing': True})
+        self.compiled = (torch.compile(module, dynamic=False, options=dict(COMPILE_OPTIONS))
                          if compile else None)
         self._batch: Dict[tuple, int] = {}  # per-frame input size -> compiled batch size
         self._init_tiling(tile, receptive_margin(module))
@@ -406,7 +415,13 @@ class TorchAnonymizer(_AnonymizerRunner):
             full = self._batch.setdefault(tuple(x.shape[1:]), n) if x.dim() == 4 else n
             if n < full:  # pad to the compiled batch (frames are independent in eval)
                 x = torch.cat([x, x[-1:].expand(full - n, *x.shape[1:])])
-            return self.compiled(x)[:n]
+            # Dynamo reads the global inductor ``freezing`` flag while it traces; the
+            # per-compile ``options`` reach inductor only later, so without this patch
+            # the weights were lifted to graph inputs and nothing was frozen or
+            # prepacked (pytorch/pytorch#126093, docs/benchmark.md "the C++ wrapper")
+            import torch._inductor.config as inductor_config
+            with inductor_config.patch(freezing=True):
+                return self.compiled(x)[:n]
 
 
 

@@ -30,3 +30,25 @@ def test_compiled_runner_matches_eager_and_pads_the_last_batch():
         ref = unet(x)
     assert torch.allclose(compiled.anonymize_unit(x), ref, atol=1e-5)
     assert torch.allclose(compiled.anonymize_unit(x[:1]), ref[:1], atol=1e-5)
+
+
+@pytest.mark.skipif(shutil.which('g++') is None and shutil.which('c++') is None,
+                    reason='torch.compile on CPU needs a C++ compiler')
+@pytest.mark.skipif(not torch.backends.mkldnn.is_available(), reason='needs oneDNN')
+def test_compiled_runner_freezes_and_prepacks_every_conv():
+    """Without inductor's global ``freezing`` flag while Dynamo traces, the weights
+    become graph inputs and inductor packs none of them (the defect this guards)."""
+    import torch._inductor.config as inductor_config
+    from torch._dynamo.utils import counters
+
+    torch.manual_seed(0)
+    unet = UNetAnonymizer(base_channels=4, num_stages=2).eval()
+    n_convs = sum(isinstance(m, torch.nn.Conv2d) for m in unet.modules())
+    counters.clear()
+    with inductor_config.patch(force_disable_caches=True):  # a cache hit runs no passes
+        runner = TorchAnonymizer(unet, compile=True)
+        x = torch.rand(2, 3, 16, 24)
+        out = runner.anonymize_unit(x)
+    assert counters['inductor']['mkldnn_conv_weight_pack_matcher_count'] == n_convs
+    with torch.inference_mode():
+        assert torch.allclose(out, unet(x), atol=1e-5)
