@@ -69,12 +69,11 @@ _M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4
 RETAINED_HEAP_BYTES = 1 << 30
 _retained: Optional[bool] = None
 
-#: ``torch.compile`` options of :class:`TorchAnonymizer` (inductor): ``freezing``
-#: folds the weights into constants, so oneDNN prepacks them and fuses conv + bias +
-#: ReLU; ``cpp_wrapper`` makes the compiled graph's launcher C++ instead of Python,
-#: which removes a fixed cost per op call that dominates small frames (the camera
-#: f_A at 112x112: 0.79-0.91x ONNX Runtime with it, 0.68-0.81x without;
-#: docs/benchmark.md, "the C++ wrapper").
+#: Inductor settings of :class:`TorchAnonymizer`'s ``compile``: ``freezing`` folds
+#: the weights into constants, so oneDNN prepacks them and fuses conv + bias + ReLU;
+#: ``cpp_wrapper`` makes the compiled graph's launcher C++ instead of Python, which
+#: removes a fixed cost per op call that dominates small frames (docs/benchmark.md,
+#: "the C++ wrapper and real freezing").
 COMPILE_OPTIONS: Dict[str, bool] = {'freezing': True, 'cpp_wrapper': True}
 
 
@@ -399,8 +398,7 @@ class TorchAnonymizer(_AnonymizerRunner):
                           and all(p.dtype == torch.float32 for p in module.parameters())
                           else 0)
         self.trained_size = getattr(anonymizer, 'trained_size', None)
-        self.compiled = (torch.compile(module, dynamic=False, options=dict(COMPILE_OPTIONS))
-                         if compile else None)
+        self.compiled = torch.compile(module, dynamic=False) if compile else None
         self._batch: Dict[tuple, int] = {}  # per-frame input size -> compiled batch size
         self._init_tiling(tile, receptive_margin(module))
 
@@ -415,12 +413,13 @@ class TorchAnonymizer(_AnonymizerRunner):
             full = self._batch.setdefault(tuple(x.shape[1:]), n) if x.dim() == 4 else n
             if n < full:  # pad to the compiled batch (frames are independent in eval)
                 x = torch.cat([x, x[-1:].expand(full - n, *x.shape[1:])])
-            # Dynamo reads the global inductor ``freezing`` flag while it traces; the
-            # per-compile ``options`` reach inductor only later, so without this patch
-            # the weights were lifted to graph inputs and nothing was frozen or
-            # prepacked (pytorch/pytorch#126093, docs/benchmark.md "the C++ wrapper")
+            # The settings are patched around every call, not passed as torch.compile's
+            # ``options``: Dynamo reads the global ``freezing`` flag while it traces
+            # (a compile happens inside the call), and ``options`` reach only inductor,
+            # later, so the weights were lifted to graph inputs and nothing was frozen
+            # or prepacked (pytorch/pytorch#126093)
             import torch._inductor.config as inductor_config
-            with inductor_config.patch(freezing=True):
+            with inductor_config.patch(COMPILE_OPTIONS):
                 return self.compiled(x)[:n]
 
 
