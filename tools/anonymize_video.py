@@ -89,6 +89,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('--compile', action='store_true',
                         help='torch backend: torch.compile f_A (about ONNX Runtime\'s speed on '
                         'CPUs after a compile of 10-30 s; needs a C++ compiler)')
+    parser.add_argument('--fixed-threads', action='store_true',
+                        help='torch backend: always run all --threads, instead of one thread '
+                        'or all per frame size, whichever the first passes measured faster')
     parser.add_argument('--tile', type=int, default=None,
                         help='run a UNet f_A on spatial tiles of this core side (pixels; same '
                         'output, bounded memory); 0: whole frames; default: 512 for frames '
@@ -137,7 +140,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             return 1
     try:
         runner = build_anonymizer_runner(anonymizer, args.backend, args.onnx, args.threads,
-                              compile=args.compile, tile=args.tile)
+                              compile=args.compile, tile=args.tile,
+                              adaptive_threads=not args.fixed_threads)
     except (ImportError, FileNotFoundError, ValueError, RuntimeError) as e:
         print(f'error: backend {args.backend}: {e}', file=sys.stderr)
         return 1

@@ -40,6 +40,8 @@ import torch.nn as nn
 
 from spact_mm.models.anonymizers.clip_utils import is_clip_level
 
+from .thread_choice import ThreadChoice
+
 BACKENDS = ('torch', 'onnxruntime', 'openvino')
 #: The ONNX model's input and output names.
 INPUT_NAME, OUTPUT_NAME = 'input', 'output'
@@ -362,6 +364,14 @@ class TorchAnonymizer(_AnonymizerRunner):
             reordering it on every call: 1.3x the frames/s of the paper-width
             f_A at 112x112 here. CPU, float32 and not ``compile`` only (the
             compiled graph prepacks by itself).
+        adaptive_threads: On a CPU with more than one intra-op thread, run each
+            input shape on one thread or on all of them, whichever its first
+            calls measured faster (:class:`~spact_mm.apis.thread_choice.ThreadChoice`):
+            a single 112x112 frame through a narrow f_A is faster on one thread
+            where waking a sleeping thread is slow (docs/benchmark.md, "one thread
+            for small passes"). The choice per shape is in ``thread_choice.chosen``.
+            With ``compile``, Dynamo guards the thread count, so the trial compiles
+            each shape twice, once per count (both kept; no compile after it).
     """
 
     backend = 'torch'
@@ -369,7 +379,8 @@ class TorchAnonymizer(_AnonymizerRunner):
     def __init__(self, anonymizer, fuse: bool = True, channels_last: bool = True,
                  num_threads: Optional[int] = None, streaming: bool = True,
                  compile: bool = False, tile: Optional[int] = None,
-                 retain_memory: bool = True, prepack: bool = True) -> None:
+                 retain_memory: bool = True, prepack: bool = True,
+                 adaptive_threads: bool = True) -> None:
         from mmcv.cnn import fuse_conv_bn
 
         from .conv_prepack import prepack_convs
@@ -400,7 +411,14 @@ class TorchAnonymizer(_AnonymizerRunner):
         self.trained_size = getattr(anonymizer, 'trained_size', None)
         self.compiled = torch.compile(module, dynamic=False) if compile else None
         self._batch: Dict[tuple, int] = {}  # per-frame input size -> compiled batch size
+        self.thread_choice = (ThreadChoice() if adaptive_threads and self.device.type == 'cpu'
+                              else None)
         self._init_tiling(tile, receptive_margin(module))
+
+    def _call(self, fn, x: torch.Tensor) -> torch.Tensor:
+        if self.thread_choice is None:
+            return fn(x)
+        return self.thread_choice(tuple(x.shape), lambda: fn(x))
 
     def _run(self, x: torch.Tensor) -> torch.Tensor:
         x = x.to(self.device)
@@ -408,7 +426,7 @@ class TorchAnonymizer(_AnonymizerRunner):
             x = x.contiguous(memory_format=torch.channels_last)
         with torch.inference_mode():
             if self.compiled is None:
-                return self.module(x)
+                return self._call(self.module, x)
             n = x.shape[0]
             full = self._batch.setdefault(tuple(x.shape[1:]), n) if x.dim() == 4 else n
             if n < full:  # pad to the compiled batch (frames are independent in eval)
@@ -420,7 +438,7 @@ class TorchAnonymizer(_AnonymizerRunner):
             # or prepacked (pytorch/pytorch#126093)
             import torch._inductor.config as inductor_config
             with inductor_config.patch(COMPILE_OPTIONS):
-                return self.compiled(x)[:n]
+                return self._call(self.compiled, x)[:n]
 
 
 
@@ -758,7 +776,8 @@ def build_anonymizer_runner(anonymizer, backend: str = 'torch',
                             num_threads: Optional[int] = None, fuse: bool = True,
                             channels_last: bool = True, streaming: bool = True,
                             compile: bool = False, tile: Optional[int] = None,
-                            retain_memory: bool = True, prepack: bool = True):
+                            retain_memory: bool = True, prepack: bool = True,
+                            adaptive_threads: bool = True):
     """A runner for ``backend`` from the f_A that ``init_anonymizer`` built.
 
     Args:
@@ -769,7 +788,8 @@ def build_anonymizer_runner(anonymizer, backend: str = 'torch',
         onnx_model: An ONNX file of f_A (from ``tools/deployment/export_onnx.py``);
             default for ``onnxruntime``: export ``anonymizer`` in memory.
         num_threads: CPU threads of the backend (``None``: its default).
-        fuse, channels_last, compile, retain_memory, prepack: Of :class:`TorchAnonymizer`.
+        fuse, channels_last, compile, retain_memory, prepack, adaptive_threads: Of
+            :class:`TorchAnonymizer`.
         tile: Spatial tiling of large frames, both backends (see :class:`TorchAnonymizer`).
         streaming: Fix quantizer ranges (:func:`fixed_range_for_streaming`) of a
             model built or exported here.
@@ -787,7 +807,8 @@ def build_anonymizer_runner(anonymizer, backend: str = 'torch',
             raise ValueError('the torch backend needs f_A from a config (init_anonymizer)')
         return TorchAnonymizer(anonymizer, fuse=fuse, channels_last=channels_last,
                                num_threads=num_threads, streaming=streaming, compile=compile,
-                               tile=tile, retain_memory=retain_memory, prepack=prepack)
+                               tile=tile, retain_memory=retain_memory, prepack=prepack,
+                               adaptive_threads=adaptive_threads)
     trained = getattr(anonymizer, 'trained_size', None)
     if onnx_model is None:
         if anonymizer is None:

@@ -3,6 +3,7 @@ there, with its ratio to ONNX Runtime when that backend runs (no timing asserts)
 import importlib.util
 
 import pytest
+import torch
 from conftest import load_tool
 
 _bench = load_tool('analysis_tools/anonymizer_benchmark.py')
@@ -23,6 +24,7 @@ def test_rows_per_anonymizer_size_and_backend():
                                            for line in lines)
     for r in rows:
         assert r['frames_per_s'] > 0 and r['iters'] == 1
+        assert r['threads'] == (1 if r['backend'] == 'torch' else None)
         if r['anonymizer'] == 'camera':
             assert r['gflop_per_frame'] > 0
         if HAS_ORT:
@@ -75,3 +77,20 @@ def test_conv_prepack_benchmark_prints_a_row_per_conv(capsys):
     convs = sum(type(m) is nn.Conv2d for m in _bench.build_anonymizer('camera').modules())
     assert len(rows) == convs > 0
     assert all(row.count('|') == 6 for row in rows)
+
+
+
+def test_warm_up_finishes_the_thread_trial_and_the_row_reports_its_choice():
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        module = _bench.build_anonymizer('camera')
+        x = _bench.frame_input(module, (24, 32), 3)
+        run = _bench._runner(module, 'torch', threads=2)
+        choice = run.__self__.thread_choice
+        assert choice.threads_for(tuple(x.shape)) is None
+        _bench._finish_thread_trial(run, x)
+        chosen = choice.threads_for(tuple(x.shape))
+        assert chosen in (1, 2) and _bench._threads_used(run, x) == chosen
+    finally:
+        torch.set_num_threads(before)

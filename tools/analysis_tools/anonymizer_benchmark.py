@@ -21,7 +21,10 @@ Backends: ``eager`` (f_A as trained: unfused, contiguous, ``no_grad``),
 ``torch`` (:class:`~spact_mm.apis.backends.TorchAnonymizer`: conv+BN fused,
 channels-last, ``inference_mode``), ``torch-compile`` (the same, compiled by
 ``torch.compile`` with weight freezing; the compile runs in the untimed
-warm-up), ``onnxruntime``
+warm-up). Both torch backends run each input on one thread or on ``threads``,
+whichever their first calls measured faster
+(:class:`~spact_mm.apis.thread_choice.ThreadChoice`; the warm-up lasts until it
+chose, and the ``threads`` column says what), ``onnxruntime``
 (:class:`~spact_mm.apis.backends.OnnxRuntimeAnonymizer`, optional extra) and
 ``openvino`` (:class:`~spact_mm.apis.backends.OpenVinoAnonymizer`, the same ONNX
 export in OpenVINO; skipped when openvino is not installed).
@@ -120,7 +123,7 @@ def flops_per_frame(module: nn.Module, x: torch.Tensor) -> float:
 
 
 def _runner(module: nn.Module, backend: str, threads: int, retain_memory: bool = True,
-            prepack: bool = True):
+            prepack: bool = True, adaptive_threads: bool = True):
     from spact_mm.apis.backends import (
         OnnxRuntimeAnonymizer,
         OpenVinoAnonymizer,
@@ -139,18 +142,42 @@ def _runner(module: nn.Module, backend: str, threads: int, retain_memory: bool =
         warnings.simplefilter('ignore')
         if backend in ('torch', 'torch-compile'):
             runner = TorchAnonymizer(module, compile=backend == 'torch-compile',
-                                     retain_memory=retain_memory, prepack=prepack)
+                                     retain_memory=retain_memory, prepack=prepack,
+                                     adaptive_threads=adaptive_threads)
             return runner._run
         cls = OpenVinoAnonymizer if backend == 'openvino' else OnnxRuntimeAnonymizer
         runner = cls(export_onnx(module), num_threads=threads)
     return lambda x: runner.run_numpy(x.numpy())
 
 
+def _threads_used(run, x: torch.Tensor) -> Optional[int]:
+    """The thread count a torch runner (``run`` is its bound ``_run``) uses on ``x``."""
+    choice = getattr(getattr(run, '__self__', None), 'thread_choice', False)
+    if choice is False:  # eager, ONNX Runtime, OpenVINO
+        return None
+    chosen = choice.threads_for(tuple(x.shape)) if choice is not None else None
+    return chosen if chosen is not None else torch.get_num_threads()
+
+
+def _finish_thread_trial(run, x: torch.Tensor) -> None:
+    """Warm a torch runner up until its ``ThreadChoice`` chose for ``x``'s shape, so that
+    the timed passes measure the chosen count, not the trial (which, compiled, compiles
+    once per count)."""
+    choice = getattr(getattr(run, '__self__', None), 'thread_choice', None)
+    if choice is None:
+        return
+    for _ in range(2 + 2 * choice.trials):
+        if choice.threads_for(tuple(x.shape)) is not None:
+            return
+        run(x)
+
+
 def benchmark(anonymizers: Sequence[str] = ('demo', 'camera'),
               sizes: Sequence[str] = tuple(SIZES), backends: Sequence[str] = BENCH_BACKENDS,
               iters: int = 10, warmup: int = 2, max_seconds: float = 20.0, threads: int = 2,
               clip_len: int = 8, repeats: int = 3, retain_memory: bool = True,
-              batch: int = 1, prepack: bool = True, logger=print) -> List[Dict]:
+              batch: int = 1, prepack: bool = True, adaptive_threads: bool = True,
+              logger=print) -> List[Dict]:
     """Measure every (f_A, size, backend); see the module docstring.
 
     The backends of one (f_A, size) take turns: ``repeats`` rounds, each timing
@@ -179,12 +206,19 @@ def benchmark(anonymizers: Sequence[str] = ('demo', 'camera'),
         batch: Frames (clips, for a clip-level f_A) per forward pass.
         prepack: The torch backends' ``prepack`` (oneDNN weights reordered once,
             :mod:`spact_mm.apis.conv_prepack`); ``False`` gives the figures before it.
+        adaptive_threads: The torch backends' ``adaptive_threads`` (one thread or
+            ``threads`` per shape, measured on the first calls,
+            :class:`~spact_mm.apis.thread_choice.ThreadChoice`); ``False`` always
+            runs ``threads``, the figures before it.
         logger: Called with one line per measurement.
 
     Returns:
         One dict per measurement: ``anonymizer, size, backend, frames_per_s,
         gflop_per_frame, gflop_per_s, peak_rss_mb, rss_rise_mb, iters,
-        ratio_to_onnxruntime`` (``None`` without an onnxruntime row).
+        ratio_to_onnxruntime`` (``None`` without an onnxruntime row), ``threads``
+        (the torch backends' thread count for this input, as their
+        ``ThreadChoice`` chose it; ``None`` for the others, whose threads are
+        ``threads``).
     """
     from spact_mm.apis.backends import retain_freed_memory
 
@@ -206,7 +240,8 @@ def benchmark(anonymizers: Sequence[str] = ('demo', 'camera'),
             runs, stats = {}, {}
             for backend in backends:
                 try:
-                    runs[backend] = _runner(module, backend, threads, retain_memory, prepack)
+                    runs[backend] = _runner(module, backend, threads, retain_memory, prepack,
+                                            adaptive_threads)
                 except ImportError as e:
                     logger(f'{name} {size_name} {backend}: skipped ({e})')
                     continue
@@ -214,6 +249,7 @@ def benchmark(anonymizers: Sequence[str] = ('demo', 'camera'),
                 before = _rss_kb('VmRSS')
                 for _ in range(max(warmup, 1 if backend == 'torch-compile' else 0)):
                     runs[backend](x)
+                _finish_thread_trial(runs[backend], x)
                 stats[backend] = dict(fps=0.0, iters=0, peak=_rss_kb('VmHWM'),
                                       rise=None if not reset else 0, before=before)
             for _ in range(max(repeats, 1)):
@@ -241,7 +277,8 @@ def benchmark(anonymizers: Sequence[str] = ('demo', 'camera'),
                     gflop_per_s=flops * st['fps'] / 1e9,
                     peak_rss_mb=st['peak'] / 1024 if st['peak'] else None,
                     rss_rise_mb=st['rise'] / 1024 if st['rise'] is not None else None,
-                    iters=st['iters'], ratio_to_onnxruntime=None))
+                    iters=st['iters'], ratio_to_onnxruntime=None,
+                    threads=_threads_used(runs[backend], x)))
             del runs
             ort = [r for r in group if r['backend'] == 'onnxruntime']
             for row in group:
@@ -253,7 +290,7 @@ def benchmark(anonymizers: Sequence[str] = ('demo', 'camera'),
 
 
 HEADER = ('| f_A | size | backend | frames/s | GFLOP/frame | GFLOP/s | peak RSS (MB) | '
-          'RSS rise (MB) | x ORT | iters |')
+          'RSS rise (MB) | x ORT | iters | threads |')
 
 
 def format_row(row: Dict) -> str:
@@ -264,6 +301,6 @@ def format_row(row: Dict) -> str:
             f'{num(row["frames_per_s"], ".3g")} | {num(row["gflop_per_frame"], ".3g")} | '
             f'{num(row["gflop_per_s"], ".3g")} | {num(row["peak_rss_mb"], ".0f")} | '
             f'{num(row["rss_rise_mb"], ".0f")} | {num(row["ratio_to_onnxruntime"], ".2f")} | '
-            f'{row["iters"]} |')
+            f'{row["iters"]} | {num(row.get("threads"), "d")} |')
 
 

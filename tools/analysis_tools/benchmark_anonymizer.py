@@ -63,6 +63,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument('--no-prepack', action='store_true',
                         help='torch backends: let oneDNN reorder every conv weight on every '
                         'call, as before spact_mm.apis.conv_prepack')
+    parser.add_argument('--no-adaptive-threads', action='store_true',
+                        help='torch backends: always run --threads threads, instead of '
+                        'one or --threads per input shape, whichever the first calls measured '
+                        'faster (spact_mm.apis.thread_choice)')
     parser.add_argument('--json', default=None, help='also write the rows as JSON here')
     args = parser.parse_args(argv)
     load = os.getloadavg() if hasattr(os, 'getloadavg') else None
@@ -70,13 +74,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
           f'{" ".join(f"{v:.2f}" for v in load) if load else "unknown"}, '
           f'OMP_WAIT_POLICY={os.environ.get("OMP_WAIT_POLICY")}, '
           f'retain freed memory: {not args.no_retain_memory}, prepacked convs: '
-          f'{not args.no_prepack}, {args.batch} frame(s) or clip(s) per pass')
+          f'{not args.no_prepack}, adaptive threads: {not args.no_adaptive_threads}, '
+          f'{args.batch} frame(s) or clip(s) per pass')
     print(HEADER)
     print('|' + ' --- |' * HEADER.count(' | ') + ' --- |')
     rows = benchmark(args.anonymizers, args.sizes, args.backends, args.iters, args.warmup,
                      args.max_seconds, args.threads, args.clip_len, args.repeats,
                      retain_memory=not args.no_retain_memory, batch=args.batch,
-                     prepack=not args.no_prepack)
+                     prepack=not args.no_prepack,
+                     adaptive_threads=not args.no_adaptive_threads)
     if args.json:
         atomic_write_bytes(json.dumps(dict(load_average=load, rows=rows), indent=1).encode(),
                            args.json)
