@@ -16,7 +16,9 @@ break-even point depends on the host (the wake-up cost) as much as on f_A, so
 a conv algorithm: the first calls of each input shape alternate between one
 thread and the process's ``torch.get_num_threads()``, and the faster median
 stays. The trial calls are real calls (their output is used), so nothing is
-computed twice. Written here because neither PyTorch nor mmengine offers it.
+computed twice, and every :data:`RETRIAL_EVERY` calls the shape is measured
+again, because the host's wake-up cost drifts with its load. Written here
+because neither PyTorch nor mmengine offers it.
 
 The switch is ``torch.set_num_threads``, which is process-wide: another Python
 thread running PyTorch ops at the same moment runs them on the chosen count
@@ -37,6 +39,10 @@ T = TypeVar('T')
 #: Timed calls per thread count before the choice (after one untimed call each,
 #: which holds a compile or oneDNN's primitive creation).
 TRIAL_CALLS = 5
+#: Calls of a shape on its chosen count before it is measured again (the host's
+#: wake-up cost drifts with its load: docs/benchmark.md). The new trial needs no
+#: warm-up, and its calls on the slower count cost well under 1% of the calls.
+RETRIAL_EVERY = 2000
 
 
 class ThreadChoice:
@@ -44,19 +50,25 @@ class ThreadChoice:
 
     Args:
         trials: Timed calls per thread count before choosing (at least 1).
+        retrial_every: Calls on the chosen count after which a shape is measured
+            again (0: never).
         clock: The timer (seconds); a test may pass a fake one.
     """
 
-    def __init__(self, trials: int = TRIAL_CALLS,
+    def __init__(self, trials: int = TRIAL_CALLS, retrial_every: int = RETRIAL_EVERY,
                  clock: Callable[[], float] = time.perf_counter) -> None:
         if trials < 1:
             raise ValueError(f'trials must be >= 1, got {trials}')
+        if retrial_every < 0:
+            raise ValueError(f'retrial_every must be >= 0 (0: never), got {retrial_every}')
         self.trials = trials
+        self.retrial_every = retrial_every
         self.clock = clock
         #: (key, torch.get_num_threads()) -> the chosen thread count, once measured.
         self.chosen: Dict[Hashable, int] = {}
         self._times: Dict[Hashable, Dict[int, List[float]]] = {}
-        self._calls: Dict[Hashable, int] = {}
+        self._calls: Dict[Hashable, int] = {}  # trial calls so far
+        self._since: Dict[Hashable, int] = {}  # calls since the choice
 
     def threads_for(self, key: Hashable) -> Optional[int]:
         """The thread count chosen for ``key`` at the current ``torch.get_num_threads()``,
@@ -71,6 +83,10 @@ class ThreadChoice:
         key = (key, full)
         chosen = self.chosen.get(key)
         if chosen is not None:
+            since = self._since[key] = self._since.get(key, 0) + 1
+            if self.retrial_every and since >= self.retrial_every:  # measure again, warm
+                del self.chosen[key], self._since[key]
+                self._calls[key] = 2
             return fn() if chosen == full else self._on(chosen, full, fn)
         i = self._calls.get(key, 0)
         self._calls[key] = i + 1

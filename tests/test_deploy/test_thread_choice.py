@@ -55,6 +55,24 @@ def test_the_faster_count_is_chosen_after_the_trials_and_kept(two_threads, secon
     assert choice.threads_for('b') is None and work.seen[-1] == 2
 
 
+def test_the_choice_is_measured_again_without_warm_up_when_the_host_changes(two_threads):
+    work = _FakeWork({1: 1e-3, 2: 3e-3})
+    choice = ThreadChoice(trials=2, retrial_every=10, clock=work.clock)
+    for _ in range(2 + 2 * 2):
+        choice('a', work)
+    assert choice.threads_for('a') == 1
+    work.seconds = {1: 3e-3, 2: 1e-3}  # waking threads got cheap
+    for _ in range(9):
+        choice('a', work)
+    assert choice.threads_for('a') == 1  # kept for retrial_every calls
+    choice('a', work)  # the 10th call on the choice ends it
+    assert choice.threads_for('a') is None
+    work.seen.clear()
+    for _ in range(2 * 2):  # a new trial, with no warm-up calls
+        choice('a', work)
+    assert work.seen == [2, 1, 2, 1] and choice.threads_for('a') == 2
+
+
 def test_warm_up_calls_are_not_timed(two_threads):
     """A slow first call at each count (a compile) must not decide the choice."""
     work = _FakeWork({1: 1e-3, 2: 2e-3})
@@ -88,6 +106,8 @@ def test_a_single_thread_process_is_left_alone():
 def test_trials_must_be_positive():
     with pytest.raises(ValueError, match='trials'):
         ThreadChoice(trials=0)
+    with pytest.raises(ValueError, match='retrial_every'):
+        ThreadChoice(retrial_every=-1)
 
 
 def test_torch_runner_output_is_the_same_on_one_and_two_threads(two_threads):
