@@ -94,3 +94,21 @@ def test_warm_up_finishes_the_thread_trial_and_the_row_reports_its_choice():
         assert chosen in (1, 2) and _bench._threads_used(run, x) == chosen
     finally:
         torch.set_num_threads(before)
+
+
+def test_interleaved_timing_calls_every_backend_equally_often(monkeypatch):
+    calls = []
+    real_runner = _bench._runner
+
+    def counting_runner(module, backend, *args):
+        run = real_runner(module, backend, *args)
+
+        def counted(x):
+            calls.append(backend)
+            return run(x)
+        return counted
+    monkeypatch.setattr(_bench, '_runner', counting_runner)
+    rows = benchmark(['motion-only'], ['16x16'], ['eager', 'torch'], iters=3, warmup=0,
+                     threads=1, repeats=2, interleave=True, logger=lambda line: None)
+    assert calls == ['eager', 'torch'] * 6  # in turn, iters x repeats cycles
+    assert [r['iters'] for r in rows] == [6, 6] and all(r['frames_per_s'] > 0 for r in rows)

@@ -7,7 +7,8 @@ process and one run (so the ratios compare like with like):
 
 - frames/s of f_A alone on one frame at a time (a camera's case; a clip-level
   f_A gets clips of ``clip_len`` frames, counted as ``clip_len`` frames), the
-  best of ``repeats`` rounds in which the backends take turns;
+  best of ``repeats`` rounds in which the backends take turns (or, with
+  ``interleave``, from the median call, the backends timed call by call in turn);
 - GFLOP/s: the FLOPs of one frame, counted by ``torch.utils.flop_counter``
   (convolutions and matrix products; elementwise ops are not counted), times
   frames/s;
@@ -33,6 +34,7 @@ import copy
 import time
 import warnings
 from pathlib import Path
+from statistics import median
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
@@ -172,12 +174,34 @@ def _finish_thread_trial(run, x: torch.Tensor) -> None:
         run(x)
 
 
+def _interleaved(runs: Dict, stats: Dict, x: torch.Tensor, frames: int, cycles: int,
+                 seconds: float) -> None:
+    """``benchmark(interleave=True)``: every backend timed once per cycle, in turn."""
+    times: Dict[str, List[float]] = {backend: [] for backend in runs}
+    reset = _reset_peak_rss()
+    before = _rss_kb('VmRSS')
+    n, start = 0, time.perf_counter()
+    while n < cycles and (n == 0 or time.perf_counter() - start < seconds):
+        for backend, run in runs.items():
+            t = time.perf_counter()
+            run(x)
+            times[backend].append(time.perf_counter() - t)
+        n += 1
+    peak = _rss_kb('VmHWM')
+    for backend, st in stats.items():
+        st.update(fps=frames / median(times[backend]), iters=n)
+        if peak:
+            st['peak'] = max(st['peak'] or 0, peak)
+            if reset and before:
+                st['rise'] = max(st['rise'] or 0, peak - before)
+
+
 def benchmark(anonymizers: Sequence[str] = ('demo', 'camera'),
               sizes: Sequence[str] = tuple(SIZES), backends: Sequence[str] = BENCH_BACKENDS,
               iters: int = 10, warmup: int = 2, max_seconds: float = 20.0, threads: int = 2,
               clip_len: int = 8, repeats: int = 3, retain_memory: bool = True,
               batch: int = 1, prepack: bool = True, adaptive_threads: bool = True,
-              logger=print) -> List[Dict]:
+              interleave: bool = False, logger=print) -> List[Dict]:
     """Measure every (f_A, size, backend); see the module docstring.
 
     The backends of one (f_A, size) take turns: ``repeats`` rounds, each timing
@@ -210,6 +234,12 @@ def benchmark(anonymizers: Sequence[str] = ('demo', 'camera'),
             ``threads`` per shape, measured on the first calls,
             :class:`~spact_mm.apis.thread_choice.ThreadChoice`); ``False`` always
             runs ``threads``, the figures before it.
+        interleave: Time the backends call by call instead of in rounds: each
+            of up to ``iters * repeats`` cycles (or ``max_seconds * repeats``
+            per backend) calls every backend once, and frames/s comes from each
+            backend's median call. Host drift then hits all backends alike, at
+            the cost of each backend's caches being cold after the others ran.
+            Peak RSS is then the process's over all backends together.
         logger: Called with one line per measurement.
 
     Returns:
@@ -252,7 +282,10 @@ def benchmark(anonymizers: Sequence[str] = ('demo', 'camera'),
                 _finish_thread_trial(runs[backend], x)
                 stats[backend] = dict(fps=0.0, iters=0, peak=_rss_kb('VmHWM'),
                                       rise=None if not reset else 0, before=before)
-            for _ in range(max(repeats, 1)):
+            if interleave:
+                _interleaved(runs, stats, x, frames, iters * max(repeats, 1),
+                             max_seconds * max(repeats, 1) * len(runs))
+            for _ in range(0 if interleave else max(repeats, 1)):
                 for backend, run in runs.items():
                     st = stats[backend]
                     reset = _reset_peak_rss()

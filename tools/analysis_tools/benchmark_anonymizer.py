@@ -67,6 +67,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         help='torch backends: always run --threads threads, instead of '
                         'one or --threads per input shape, whichever the first calls measured '
                         'faster (spact_mm.apis.thread_choice)')
+    parser.add_argument('--interleave', action='store_true',
+                        help='time the backends call by call, in turn (median call), instead '
+                        'of in rounds (best round); --iters x --repeats calls each')
     parser.add_argument('--json', default=None, help='also write the rows as JSON here')
     args = parser.parse_args(argv)
     load = os.getloadavg() if hasattr(os, 'getloadavg') else None
@@ -75,14 +78,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
           f'OMP_WAIT_POLICY={os.environ.get("OMP_WAIT_POLICY")}, '
           f'retain freed memory: {not args.no_retain_memory}, prepacked convs: '
           f'{not args.no_prepack}, adaptive threads: {not args.no_adaptive_threads}, '
-          f'{args.batch} frame(s) or clip(s) per pass')
+          f'{args.batch} frame(s) or clip(s) per pass, '
+          f'{"call by call (median)" if args.interleave else "in rounds (best)"}')
     print(HEADER)
     print('|' + ' --- |' * HEADER.count(' | ') + ' --- |')
     rows = benchmark(args.anonymizers, args.sizes, args.backends, args.iters, args.warmup,
                      args.max_seconds, args.threads, args.clip_len, args.repeats,
                      retain_memory=not args.no_retain_memory, batch=args.batch,
                      prepack=not args.no_prepack,
-                     adaptive_threads=not args.no_adaptive_threads)
+                     adaptive_threads=not args.no_adaptive_threads,
+                     interleave=args.interleave)
     if args.json:
         atomic_write_bytes(json.dumps(dict(load_average=load, rows=rows), indent=1).encode(),
                            args.json)
