@@ -87,12 +87,12 @@ class ThreadChoice:
             if self.retrial_every and since >= self.retrial_every:  # measure again, warm
                 del self.chosen[key], self._since[key]
                 self._calls[key] = 2
-            return fn() if chosen == full else self._on(chosen, full, fn)
+            return self._on(chosen, full, fn)
         i = self._calls.get(key, 0)
         self._calls[key] = i + 1
         threads = (full, 1)[i % 2]
         start = self.clock()
-        out = fn() if threads == full else self._on(threads, full, fn)
+        out = self._on(threads, full, fn)
         if i >= 2:  # the first call of each count is a warm-up (compile, primitives)
             times = self._times.setdefault(key, {full: [], 1: []})
             times[threads].append(self.clock() - start)
@@ -103,6 +103,9 @@ class ThreadChoice:
 
     @staticmethod
     def _on(threads: int, full: int, fn: Callable[[], T]) -> T:
+        """``fn()`` on ``threads`` threads, then back to ``full`` (the process's count)."""
+        if threads == full:
+            return fn()
         torch.set_num_threads(threads)
         try:
             return fn()

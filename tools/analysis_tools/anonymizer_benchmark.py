@@ -152,26 +152,44 @@ def _runner(module: nn.Module, backend: str, threads: int, retain_memory: bool =
     return lambda x: runner.run_numpy(x.numpy())
 
 
+def _torch_runner(run):
+    """The :class:`TorchAnonymizer` whose bound ``_run`` is ``run``, else ``None``
+    (eager, ONNX Runtime, OpenVINO)."""
+    from spact_mm.apis.backends import TorchAnonymizer
+
+    runner = getattr(run, '__self__', None)
+    return runner if isinstance(runner, TorchAnonymizer) else None
+
+
 def _threads_used(run, x: torch.Tensor) -> Optional[int]:
     """The thread count a torch runner (``run`` is its bound ``_run``) uses on ``x``."""
-    choice = getattr(getattr(run, '__self__', None), 'thread_choice', False)
-    if choice is False:  # eager, ONNX Runtime, OpenVINO
+    runner = _torch_runner(run)
+    if runner is None:
         return None
-    chosen = choice.threads_for(tuple(x.shape)) if choice is not None else None
-    return chosen if chosen is not None else torch.get_num_threads()
+    chosen = runner.thread_choice and runner.thread_choice.threads_for(tuple(x.shape))
+    return chosen or torch.get_num_threads()
 
 
 def _finish_thread_trial(run, x: torch.Tensor) -> None:
     """Warm a torch runner up until its ``ThreadChoice`` chose for ``x``'s shape, so that
     the timed passes measure the chosen count, not the trial (which, compiled, compiles
     once per count)."""
-    choice = getattr(getattr(run, '__self__', None), 'thread_choice', None)
+    runner = _torch_runner(run)
+    choice = runner.thread_choice if runner is not None else None
     if choice is None:
         return
     for _ in range(2 + 2 * choice.trials):
         if choice.threads_for(tuple(x.shape)) is not None:
             return
         run(x)
+
+
+def _record_peak(st: Dict, peak: Optional[int], reset: bool, before: Optional[int]) -> None:
+    """Fold one timed stretch's ``VmHWM`` (and its rise over ``before``) into ``st``."""
+    if peak:
+        st['peak'] = max(st['peak'] or 0, peak)
+        if reset and before:
+            st['rise'] = max(st['rise'] or 0, peak - before)
 
 
 def _interleaved(runs: Dict, stats: Dict, x: torch.Tensor, frames: int, cycles: int,
@@ -190,10 +208,7 @@ def _interleaved(runs: Dict, stats: Dict, x: torch.Tensor, frames: int, cycles: 
     peak = _rss_kb('VmHWM')
     for backend, st in stats.items():
         st.update(fps=frames / median(times[backend]), iters=n)
-        if peak:
-            st['peak'] = max(st['peak'] or 0, peak)
-            if reset and before:
-                st['rise'] = max(st['rise'] or 0, peak - before)
+        _record_peak(st, peak, reset, before)
 
 
 def benchmark(anonymizers: Sequence[str] = ('demo', 'camera'),
@@ -298,10 +313,7 @@ def benchmark(anonymizers: Sequence[str] = ('demo', 'camera'),
                     peak = _rss_kb('VmHWM')
                     if fps > st['fps']:
                         st.update(fps=fps, iters=n)
-                    if peak:
-                        st['peak'] = max(st['peak'] or 0, peak)
-                        if reset and before:
-                            st['rise'] = max(st['rise'] or 0, peak - before)
+                    _record_peak(st, peak, reset, before)
             group = []
             for backend, st in stats.items():
                 group.append(dict(
