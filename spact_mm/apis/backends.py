@@ -200,14 +200,19 @@ def receptive_margin(module: nn.Module) -> Optional[int]:
         ``r = 2 (2^S - 1) + (2^S - 2) + 2 (2^(S-1) - 1) = 2^(S+2) - 6``
 
     (2, 10, 26, 58, 122 for S = 1..5; the 1x1 output conv and the sigmoid add
-    nothing). An output pixel at least ``r`` from a tile's border is the one of
-    the whole frame. Clip-level f_A built on it (``MotionUNetAnonymizer``) add
-    only a pointwise frame difference. Other f_A return ``None`` (not tiled).
+    nothing). With a space-to-depth stem of block side ``b`` (``space_to_depth``)
+    the UNet's pixel is a ``b x b`` block: ``r`` blocks, plus the ``b - 1`` pixels
+    by which a pixel's own block reaches past it, ``b r + b - 1``. An output
+    pixel at least that far from a tile's border is the one of the whole frame
+    (tiles start on multiples of f_A's size divisor, so on block borders).
+    Clip-level f_A built on it (``MotionUNetAnonymizer``) add only a pointwise
+    frame difference. Other f_A return ``None`` (not tiled).
     """
     from spact_mm.models.anonymizers.unet import UNetAnonymizer
 
     if isinstance(module, UNetAnonymizer):
-        return 2**(module.num_stages + 2) - 6
+        b = getattr(module, 'space_to_depth', 1)
+        return b * (2**(module.num_stages + 2) - 6) + b - 1
     return None
 
 

@@ -1,5 +1,5 @@
 """The camera-sized f_A configs (issue 17): the three stages chain through their own
-work dirs, and their f_A is the demo's UNet at a fraction of its cost."""
+work dirs, and their f_A is the demo's UNet on pixel blocks, at a fraction of its cost."""
 from pathlib import Path
 
 import pytest
@@ -36,7 +36,9 @@ def test_three_stages_chain_through_their_own_work_dirs():
     demo = Config.fromfile(str(DEMO_STAGE1))
     fas = [Config.fromfile(str(p)).model.data_preprocessor.anonymizer for p in CAMERA]
     assert all(fa == fas[0] for fa in fas)  # one f_A through the stages
-    assert fas[0].base_channels < demo.model.data_preprocessor.anonymizer.base_channels
+    # the demo's UNet on 4x4 pixel blocks: no layer at full resolution
+    assert fas[0].space_to_depth == 4
+    assert fas[0].base_channels == demo.model.data_preprocessor.anonymizer.base_channels
     for path in CAMERA:  # the demo's data, schedule and hooks otherwise
         cfg = Config.fromfile(str(path))
         assert cfg.train_dataloader.dataset.ann_file == demo.train_dataloader.dataset.ann_file
@@ -49,7 +51,7 @@ def test_camera_config_builds(path):
     init_default_scope('spact_mm')
     model = MODELS.build(cfg.model)
     unet = model.data_preprocessor.anonymizer
-    assert unet.size_divisor == 4
+    assert unet.size_divisor == 16 and unet.space_to_depth == 4
     x = torch.rand(2, 3, 48, 64)
     with torch.no_grad():
         assert unet.eval()(x).shape == x.shape

@@ -52,9 +52,9 @@ def carphone_frames(n: int = 5) -> np.ndarray:
     return np.stack(frames)
 
 
-def random_unet(stages: int = 3) -> UNetAnonymizer:
+def random_unet(stages: int = 3, **kwargs) -> UNetAnonymizer:
     torch.manual_seed(0)
-    unet = UNetAnonymizer(base_channels=4, num_stages=stages)
+    unet = UNetAnonymizer(base_channels=4, num_stages=stages, **kwargs)
     for m in unet.modules():
         if isinstance(m, torch.nn.BatchNorm2d):
             m.running_mean.uniform_(-0.2, 0.2)
@@ -88,6 +88,7 @@ def random_stprivacy(keep_ratio: float) -> STPrivacyAnonymizer:
 MODULES = {
     'unet': random_unet,
     'unet-4-stages': lambda: random_unet(4),
+    'unet-space-to-depth-4': lambda: random_unet(3, space_to_depth=4),  # the camera f_A
     'motion-only': MotionOnlyAnonymizer,
     'bdq-fixed': lambda: BDQEncoder(learn_sigma=False, learn_levels=False, normalize='fixed'),
     'bdq-learned': learned_bdq,

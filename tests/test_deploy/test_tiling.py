@@ -60,15 +60,16 @@ def test_tile_windows_refuse_bad_input():
         tile_windows(32, 0, 4, 4)
 
 
-def _measured_radius(stages: int) -> int:
+def _measured_radius(stages: int, space_to_depth: int = 1) -> int:
     """How far one output pixel's gradient reaches into the input (LeakyReLU, no norm:
     no dead units hide a dependency), over the alignments of a pooling cell."""
     torch.manual_seed(0)
     unet = UNetAnonymizer(base_channels=2, num_stages=stages, norm_cfg=None,
-                          act_cfg=dict(type='LeakyReLU')).double().eval()
-    size = 2**(stages - 1) * 24
+                          act_cfg=dict(type='LeakyReLU'),
+                          space_to_depth=space_to_depth).double().eval()
+    size = unet.size_divisor * 24
     radius = 0
-    for offset in range(2**(stages - 1)):
+    for offset in range(unet.size_divisor):
         x = torch.rand(1, 3, size, size, dtype=torch.float64, requires_grad=True)
         c = size // 2 + offset
         unet(x)[0, :, c, c].sum().backward()
@@ -77,20 +78,24 @@ def _measured_radius(stages: int) -> int:
     return radius
 
 
-@pytest.mark.parametrize('stages', [1, 2, 3, 4])
-def test_receptive_margin_bounds_the_measured_support(stages):
-    radius = _measured_radius(stages)
-    margin = receptive_margin(UNetAnonymizer(base_channels=2, num_stages=stages))
+@pytest.mark.parametrize('stages,space_to_depth', [(1, 1), (2, 1), (3, 1), (4, 1), (2, 2),
+                                                   (3, 4)])
+def test_receptive_margin_bounds_the_measured_support(stages, space_to_depth):
+    radius = _measured_radius(stages, space_to_depth)
+    margin = receptive_margin(UNetAnonymizer(base_channels=2, num_stages=stages,
+                                             space_to_depth=space_to_depth))
     assert radius <= margin
-    assert radius >= margin - 2**(stages - 1)  # and is not a loose bound
+    assert radius >= margin - space_to_depth * 2**(stages - 1)  # and is not a loose bound
 
 
-@pytest.mark.parametrize('stages', [2, 3])
-def test_tiled_equals_untiled(stages):
-    unet = random_unet(stages)
+@pytest.mark.parametrize('stages,space_to_depth', [(2, 1), (3, 1), (2, 4)])
+def test_tiled_equals_untiled(stages, space_to_depth):
+    unet = random_unet(stages, space_to_depth=space_to_depth)
     div = unet.size_divisor
-    x = torch.rand(2, 3, 10 * div, 13 * div, generator=torch.Generator().manual_seed(1))
     margin = receptive_margin(unet)
+    pad = 2 * -(-margin // div) * div  # frames wider than a window: the tiles are real
+    x = torch.rand(2, 3, 10 * div + pad, 13 * div + pad,
+                   generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         ref64 = unet.double()(x.double())
         tiled64 = run_tiled(unet, x.double(), 3 * div, margin, div)
@@ -98,7 +103,9 @@ def test_tiled_equals_untiled(stages):
         ref = unet(x)
         tiled = run_tiled(unet, x, 3 * div, margin, div)
         short = run_tiled(unet, x, 3 * div, div, div)  # too little context
-    assert len(tile_windows(x.shape[-1], 3 * div, margin, div)) > 2
+    for length in x.shape[-2:]:
+        windows = tile_windows(length, 3 * div, margin, div)
+        assert len(windows) > 2 and windows[0][1] - windows[0][0] < length
     assert torch.allclose(tiled64, ref64, atol=1e-12, rtol=0)
     assert (tiled - ref).abs().max() < 1e-5
     assert (short - ref).abs().max() > 1e-3  # the comparison can fail

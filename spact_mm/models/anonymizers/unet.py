@@ -51,6 +51,15 @@ class UNetAnonymizer(BaseModule):
         norm_cfg: Norm layer config of each conv (``None`` for no norm).
         act_cfg: Activation config.
         init_cfg: mmengine init config.
+        space_to_depth: Block side ``r`` of a space-to-depth stem (a remedy of
+            ours, not the paper's; 1: none). The UNet then runs on
+            ``pixel_unshuffle(x, r)``, ``r^2 C`` channels at ``1/r`` of the
+            resolution, and its ``r^2 C_out`` output channels are put back by
+            ``pixel_shuffle``: ``x_hat = PS_r(sigmoid(UNet(PU_r(x))))``. It keeps
+            full-resolution activations out of a camera-sized f_A, whose 4-8
+            channel layers waste most of a 16-float SIMD block (ONNX Runtime's
+            NCHWc layout on AVX-512; docs/benchmark.md). H and W must then be
+            divisible by ``r * 2**(num_stages - 1)``.
     """
 
     def __init__(self,
@@ -60,15 +69,19 @@ class UNetAnonymizer(BaseModule):
                  norm_cfg: Optional[dict] = dict(type='BN'),
                  act_cfg: dict = dict(type='ReLU'),
                  init_cfg: Optional[Union[dict, List[dict]]] = None,
-                 out_channels: Optional[int] = None) -> None:
+                 out_channels: Optional[int] = None,
+                 space_to_depth: int = 1) -> None:
         super().__init__(init_cfg=init_cfg)
         if num_stages < 1:
             raise ValueError(f'num_stages must be >= 1, got {num_stages}')
+        if int(space_to_depth) != space_to_depth or space_to_depth < 1:
+            raise ValueError(f'space_to_depth must be an integer >= 1, got {space_to_depth!r}')
         self.in_channels = in_channels
         self.num_stages = num_stages
+        self.space_to_depth = r = int(space_to_depth)
         widths = [base_channels * 2**i for i in range(num_stages)]
         self.encoders = nn.ModuleList()
-        prev = in_channels
+        prev = in_channels * r * r
         for w in widths:
             self.encoders.append(_DoubleConv(prev, w, norm_cfg, act_cfg))
             prev = w
@@ -76,12 +89,12 @@ class UNetAnonymizer(BaseModule):
         for w in reversed(widths[:-1]):
             self.decoders.append(_DoubleConv(prev + w, w, norm_cfg, act_cfg))
             prev = w
-        self.out_conv = nn.Conv2d(prev, out_channels or in_channels, 1)
+        self.out_conv = nn.Conv2d(prev, (out_channels or in_channels) * r * r, 1)
 
     @property
     def size_divisor(self) -> int:
         """H and W of the input must be multiples of this."""
-        return 2**(self.num_stages - 1)
+        return self.space_to_depth * 2**(self.num_stages - 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Anonymize frames.
@@ -101,8 +114,12 @@ class UNetAnonymizer(BaseModule):
         """The encoder-decoder on (B, C_in, H, W) inputs; sigmoid outputs (B, C_out, H, W)."""
         h, w = x.shape[-2:]
         if h % self.size_divisor or w % self.size_divisor:
-            raise ValueError(f'UNetAnonymizer with {self.num_stages} stages needs H and W '
-                             f'divisible by {self.size_divisor}, got {h}x{w}')
+            raise ValueError(f'UNetAnonymizer with {self.num_stages} stages and space_to_depth '
+                             f'{self.space_to_depth} needs H and W divisible by '
+                             f'{self.size_divisor}, got {h}x{w}')
+        r = self.space_to_depth
+        if r > 1:
+            x = F.pixel_unshuffle(x, r)
         skips = []
         for i, enc in enumerate(self.encoders):
             if i > 0:
@@ -114,7 +131,8 @@ class UNetAnonymizer(BaseModule):
             skip = skips.pop()
             x = F.interpolate(x, size=skip.shape[-2:], mode='bilinear', align_corners=False)
             x = dec(torch.cat([skip, x], dim=1))
-        return torch.sigmoid(self.out_conv(x))
+        x = torch.sigmoid(self.out_conv(x))
+        return F.pixel_shuffle(x, r) if r > 1 else x
 
 
 @MODELS.register_module()
