@@ -663,6 +663,9 @@ class OnnxRuntimeAnonymizer(_AnonymizerRunner):
     """
 
     backend = 'onnxruntime'
+    #: The session takes contiguous NCHW arrays: :func:`~spact_mm.apis.inference.anonymize_frames`
+    #: lays frames out so, in one pass, instead of a channels-last view to be copied here.
+    channels_last = False
 
     def __init__(self, model: Union[str, bytes], num_threads: Optional[int] = None,
                  trained_size: Optional[int] = None, tile: Optional[int] = None,

@@ -251,3 +251,33 @@ def test_init_anonymizer_still_rejects_a_misspelt_option():
     cfg.model.data_preprocessor.frozn = True
     with pytest.raises(TypeError, match='frozn'):
         init_anonymizer(cfg, device='cpu')
+
+
+class _RecordingRunner:
+    """A stand-in runner: records what ``anonymize_frames`` hands it and answers with an
+    NCHW-contiguous ``x ** 2`` (ONNX Runtime's layout), or the input's own layout."""
+
+    clip_level, size_divisor, device = False, 8, torch.device('cpu')
+
+    def __init__(self, channels_last: bool) -> None:
+        self.channels_last, self.inputs = channels_last, []
+
+    def anonymize_unit(self, x: torch.Tensor) -> torch.Tensor:
+        self.inputs.append(x.clone())
+        self.contiguous = x.is_contiguous()
+        y = x**2
+        return y.contiguous() if not self.channels_last else y
+
+
+@pytest.mark.parametrize('size', [(48, 64), (45, 70)])  # the second one is padded for f_A
+def test_nchw_runner_gets_the_same_input_contiguous_and_the_same_output(size):
+    frames = np.random.default_rng(0).integers(0, 256, (3, *size, 3), dtype=np.uint8)
+    nchw, cl = _RecordingRunner(False), _RecordingRunner(True)
+    out_nchw, out_cl = anonymize_frames(nchw, frames, 2), anonymize_frames(cl, frames, 2)
+    assert nchw.contiguous  # laid out for ONNX Runtime in one pass, not copied there
+    assert len(nchw.inputs) == len(cl.inputs) == 2
+    for a, b in zip(nchw.inputs, cl.inputs):
+        assert torch.equal(a, b)  # bitwise: x / 255 in float32 either way
+    ref = np.round(np.clip((frames / 255.)**2, 0, 1) * 255).astype(np.uint8)
+    assert out_nchw.shape == frames.shape and np.array_equal(out_nchw, out_cl)
+    assert np.abs(out_nchw.astype(int) - ref).max() <= 1  # float32 against float64
