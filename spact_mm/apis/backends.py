@@ -211,7 +211,7 @@ def receptive_margin(module: nn.Module) -> Optional[int]:
     from spact_mm.models.anonymizers.unet import UNetAnonymizer
 
     if isinstance(module, UNetAnonymizer):
-        b = getattr(module, 'space_to_depth', 1)
+        b = module.space_to_depth
         return b * (2**(module.num_stages + 2) - 6) + b - 1
     return None
 
