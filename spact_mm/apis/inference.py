@@ -295,7 +295,8 @@ def anonymize_frames(anonymizer, frames: np.ndarray, batch_size: int = 16, *,
     on_cpu = device.type == 'cpu'
     # A runner that takes contiguous NCHW (ONNX Runtime, OpenVINO) gets it from one
     # transposing ufunc pass over the uint8 frames: 1.2 ms per 640x480 frame, against 6 ms
-    # for converting channels-last first and copying to NCHW after (session 16).
+    # for converting channels-last first and copying to NCHW after (an ad hoc timing,
+    # docs/benchmark.md, "The camera f_A on AVX-512").
     nchw = on_cpu and getattr(anonymizer, 'channels_last', True) is False
 
     def unit(chunk: np.ndarray) -> torch.Tensor:
@@ -320,7 +321,7 @@ def anonymize_frames(anonymizer, frames: np.ndarray, batch_size: int = 16, *,
             a = np.clip(y.numpy(), 0, 1) * np.float32(255.)
             u = np.round(a, out=a).astype(np.uint8)
             if u.shape[1] == 3 and u.flags.c_contiguous:  # NCHW (ONNX Runtime): interleave
-                return np.stack([cv2.merge(list(f)) for f in u])  # 3x faster than numpy here
+                return np.stack([cv2.merge(list(f)) for f in u])  # 3x numpy's speed (ad hoc)
             return u.transpose(0, 2, 3, 1)
         y = y.clamp(0, 1).mul_(255).round_()
         return y.to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
