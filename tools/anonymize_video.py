@@ -10,6 +10,7 @@ import argparse
 import importlib.util
 import os
 import os.path as osp
+import resource
 import sys
 from typing import List, Optional
 
@@ -35,6 +36,19 @@ FACE_METHODS = {
     **{f'face-{m}': f'face-{m}_haar_synthetic-faces.py'
        for m in ('blur', 'pixelate', 'mask', 'noise')},
 }
+
+
+def peak_memory() -> str:
+    """The process's peak resident memory so far, e.g. ``'1400 MiB peak resident memory'``.
+
+    ``getrusage``'s ``ru_maxrss`` (KiB on Linux, bytes on macOS): what
+    ``/usr/bin/time -v`` reports as "Maximum resident set size", except for the
+    interpreter's exit after this line, which touches more shared-library pages
+    (docs/benchmark.md, "A second host").
+    """
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kib = peak / 1024 if sys.platform == 'darwin' else peak
+    return f'{kib / 1024:.0f} MiB peak resident memory'
 
 
 def add_anonymizer_args(parser: argparse.ArgumentParser, required: bool = True) -> None:
@@ -156,8 +170,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             print(f'anonymized {res["frames"]} frames of {args.source} ({how}) in '
                   f'{res["seconds"]:.1f} s: {res["frames_per_second"]:.1f} frames/s '
                   f'(capture + f_A at {res["working_width"]}x{res["working_height"]} + encode, '
-                  f'{runner.backend}); wrote {args.out}', file=sys.stderr if args.out == '-'
-                  else sys.stdout)
+                  f'{runner.backend}), {peak_memory()}; wrote {args.out}',
+                  file=sys.stderr if args.out == '-' else sys.stdout)
             return 0
         results, failures = anonymize_videos(runner, args.source, args.out,
                                              args.batch_size or 16, args.side_by_side,
@@ -174,7 +188,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     seconds = sum(r['seconds'] for r in results)
     print(f'anonymized {len(results)} video(s), {frames} frames in {seconds:.1f} s: '
           f'{frames / max(seconds, 1e-9):.1f} frames/s (decode + f_A + encode, '
-          f'{runner.backend} on {runner.device})')
+          f'{runner.backend} on {runner.device}), {peak_memory()}')
     face_f_a = getattr(runner, 'module', None)
     if hasattr(face_f_a, 'faces_found'):
         print(f'faces found: {face_f_a.faces_found} (face boxes anonymized; tracker miss rate '

@@ -46,9 +46,12 @@ from .backends import device_of
 #: Extensions taken as videos when a folder is given.
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.mov', '.m4v', '.webm', '.mpg', '.mpeg', '.wmv',
                     '.flv', '.3gp', '.ts', '.ogv')
-#: Frame pixels decoded per chunk at most (four 1920x1080 frames): ``batch_size`` frames
-#: of a large video would hold ``batch_size`` full frames in every buffer of the chunk.
-MAX_CHUNK_PIXELS = 4 * 1920 * 1080
+#: Frame pixels decoded per chunk at most (one 1920x1080 frame): ``batch_size`` frames
+#: of a large video would hold ``batch_size`` full frames in every buffer of the chunk,
+#: and ONNX Runtime's arena keeps the largest pass. Four 1080p frames per chunk (until
+#: session 17) cost 80 MiB more peak memory through PyTorch and 130 MiB more through ONNX
+#: Runtime, at the same speed (docs/benchmark.md, "A second host").
+MAX_CHUNK_PIXELS = 1920 * 1080
 #: Output containers OpenCV writes here, with their codec; others are written as .mp4.
 WRITE_FOURCC = {'.mp4': 'mp4v', '.m4v': 'mp4v', '.mov': 'mp4v', '.mkv': 'mp4v', '.avi': 'MJPG'}
 
@@ -655,7 +658,7 @@ def anonymize_video(anonymizer,
         video: Any file decord or OpenCV reads (mp4, avi, mkv, ...).
         out: Output video path (.mp4, .avi, .mkv, .mov, .m4v).
         batch_size: Frames per chunk (decode, forward pass of f_A, encode), at
-            most :data:`MAX_CHUNK_PIXELS` frame pixels (4 frames of 1080p): the
+            most :data:`MAX_CHUNK_PIXELS` frame pixels (one 1080p frame): the
             chunk's buffers stay bounded for large frames (the output does
             not depend on the chunk).
         side_by_side: Write raw|anonymized next to each other.

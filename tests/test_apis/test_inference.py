@@ -6,6 +6,7 @@ in a car, 120 frames, 176x144, 29.97 fps, H.264 mp4), installed from PyPI with
 """
 import copy
 import os.path as osp
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -183,6 +184,11 @@ def test_folder_keeps_going_past_an_unreadable_file(tiny_cfg, unet_ckpt, tmp_pat
     assert run.returncode == 1, run.stderr
     assert 'broken.avi' in run.stderr and '1 video(s) failed' in run.stderr
     assert 'anonymized 2 video(s)' in run.stdout and 'frames/s' in run.stdout
+    # the peak memory readout: this process's own ru_maxrss, at least the RSS it had
+    # when the tools were imported (torch alone is well above 50 MiB)
+    peak = re.search(r'(\d+) MiB peak resident memory', run.stdout)
+    assert peak is not None, run.stdout
+    assert 50 < int(peak.group(1)) < 64 * 1024
     n, fps, w, h = video_props(str(out / 'a.mp4'))
     assert (n, w, h) == (12, 2 * 176, 144) and fps == pytest.approx(12.5, rel=1e-3)
     got = read_all(str(out / 'a.mp4')).astype(float)

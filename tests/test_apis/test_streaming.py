@@ -437,6 +437,7 @@ def test_cli_live_source_and_bad_camera(tmp_path, capsys):
                                      str(tmp_path / 'o.mp4'), *args]) == 0
     out = capsys.readouterr().out
     assert 'anonymized 7 frames' in out and 'f_A at 43x32' in out  # demo f_A: 32 px short side
+    assert 'MiB peak resident memory; wrote' in out
     assert len(read_all(tmp_path / 'o.mp4')) == 7
     assert anonymize_video_main(['rtsp://127.0.0.1:9/none', '--out', str(tmp_path / 'x.mp4'),
                                  *args]) == 1
