@@ -13,10 +13,10 @@ ONNX Runtime makes this choice per op, from a cost model: an op too small to
 split runs on the calling thread alone. PyTorch offers no such switch, and the
 break-even point depends on the host (the wake-up cost) as much as on f_A, so
 :class:`ThreadChoice` measures it, as ``torch.backends.cudnn.benchmark`` picks
-a conv algorithm: the first calls of each input shape alternate between one
-thread and the process's ``torch.get_num_threads()``, and the faster median
-stays. The trial calls are real calls (their output is used), so nothing is
-computed twice, and every :data:`RETRIAL_EVERY` calls the shape is measured
+a conv algorithm: the first calls of each input shape run as a block on the
+process's ``torch.get_num_threads()``, then as a block on one thread, and the
+faster median stays. The trial calls are real calls (their output is used), so
+nothing is computed twice, and every :data:`RETRIAL_EVERY` calls the shape is measured
 again, because the host's wake-up cost drifts with its load. Written here
 because neither PyTorch nor mmengine offers it.
 
@@ -68,6 +68,7 @@ class ThreadChoice:
         self.chosen: Dict[Hashable, int] = {}
         self._times: Dict[Hashable, Dict[int, List[float]]] = {}
         self._calls: Dict[Hashable, int] = {}  # trial calls so far
+        self._warm: Dict[Hashable, int] = {}  # untimed calls per count (0: a retrial)
         self._since: Dict[Hashable, int] = {}  # calls since the choice
 
     def threads_for(self, key: Hashable) -> Optional[int]:
@@ -86,19 +87,26 @@ class ThreadChoice:
             since = self._since[key] = self._since.get(key, 0) + 1
             if self.retrial_every and since >= self.retrial_every:  # measure again, warm
                 del self.chosen[key], self._since[key]
-                self._calls[key] = 2
+                self._warm[key] = 0
             return self._on(chosen, full, fn)
+        # The trial runs in blocks: all calls on ``full`` threads, then all on one. Taking
+        # turns call by call measured two threads cold: each such call started with the
+        # other thread asleep since the one-thread call before, which on a VM wakes slower
+        # than in a steady stream of calls (docs/benchmark.md, session 17).
+        warm = self._warm.get(key, 1)
+        block = warm + self.trials
         i = self._calls.get(key, 0)
         self._calls[key] = i + 1
-        threads = (full, 1)[i % 2]
+        threads = full if i < block else 1
         start = self.clock()
         out = self._on(threads, full, fn)
-        if i >= 2:  # the first call of each count is a warm-up (compile, primitives)
+        if i % block >= warm:  # the first call of each count is a warm-up (compile, primitives)
             times = self._times.setdefault(key, {full: [], 1: []})
             times[threads].append(self.clock() - start)
-            if all(len(v) >= self.trials for v in times.values()):
+            if i == 2 * block - 1:
                 self.chosen[key] = min(times, key=lambda n: (median(times[n]), -n))
                 del self._times[key], self._calls[key]
+                self._warm.pop(key, None)
         return out
 
     @staticmethod
