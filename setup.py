@@ -74,7 +74,13 @@ setup(
         'mmpretrain==1.2.0', 'decord==0.6.0', 'torch', 'torchvision'
     ],
     # Optional: ONNX export of f_A and the onnxruntime backend (tools/deployment/,
-    # anonymize_video --backend onnxruntime); pinned in requirements/deploy.txt.
-    extras_require={'deploy': ['onnx>=1.16', 'onnxscript>=0.2', 'onnxruntime>=1.18']},
+    # anonymize_video --backend onnxruntime), and oneDNN for the torch backend's onednn
+    # option (spact_mm/apis/onednn_conv.py); pinned in requirements/deploy.txt.
+    extras_require={'deploy': [
+        'onnx>=1.16', 'onnxscript>=0.2', 'onnxruntime>=1.18',
+        'onednn-cpu-gomp>=2023.2; platform_system == "Linux" and platform_machine == "x86_64"',
+        'onednn-devel-cpu-gomp>=2023.2; platform_system == "Linux" and platform_machine == "x86_64"',
+    ]},
+    package_data={'spact_mm.apis': ['csrc/*.cpp']},
     license='Apache License 2.0',
     zip_safe=False)

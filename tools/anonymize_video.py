@@ -103,6 +103,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('--compile', action='store_true',
                         help='torch backend: torch.compile f_A (about ONNX Runtime\'s speed on '
                         'CPUs after a compile of 10-30 s; needs a C++ compiler)')
+    parser.add_argument('--onednn', action='store_true',
+                        help='torch backend: run every conv as a oneDNN primitive built once per '
+                        'frame size (less fixed cost per call; needs the deploy extra\'s oneDNN '
+                        'and a C++ compiler, a build of about 30 s at first use)')
     parser.add_argument('--fixed-threads', action='store_true',
                         help='torch backend: always run all --threads, instead of one thread '
                         'or all per frame size, whichever the first passes measured faster')
@@ -133,6 +137,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         args.config = osp.join(config_dir(), 'face', FACE_METHODS[args.method])
     if args.config is None:
         parser.error('give --anonymizer-config (or --method)')
+    if args.onednn and args.backend != 'torch':
+        parser.error('--onednn is an option of --backend torch')
     if args.method == 'face' and args.checkpoint is None:
         parser.error('--method face needs --checkpoint (an untrained M leaves faces unchanged)')
     if args.method is not None and args.scale is None and args.max_size is None:
@@ -155,7 +161,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         runner = build_anonymizer_runner(anonymizer, args.backend, args.onnx, args.threads,
                               compile=args.compile, tile=args.tile,
-                              adaptive_threads=not args.fixed_threads)
+                              adaptive_threads=not args.fixed_threads, onednn=args.onednn)
     except (ImportError, FileNotFoundError, ValueError, RuntimeError) as e:
         print(f'error: backend {args.backend}: {e}', file=sys.stderr)
         return 1

@@ -377,6 +377,13 @@ class TorchAnonymizer(_AnonymizerRunner):
             for small passes"). The choice per shape is in ``thread_choice.chosen``.
             With ``compile``, Dynamo guards the thread count, so the trial compiles
             each shape twice, once per count (both kept; no compile after it).
+        onednn: Run every plain conv as a oneDNN primitive built once per input
+            shape (:func:`~spact_mm.apis.onednn_conv.direct_convs`), eager and
+            compiled, instead of through PyTorch's convolution, whose fixed cost
+            of about 25 us per call decides small frames (docs/benchmark.md,
+            session 18). CPU and float32; needs the optional ``deploy`` extra's
+            oneDNN and a C++ compiler (``ImportError`` otherwise). Replaces
+            ``prepack``.
     """
 
     backend = 'torch'
@@ -385,7 +392,7 @@ class TorchAnonymizer(_AnonymizerRunner):
                  num_threads: Optional[int] = None, streaming: bool = True,
                  compile: bool = False, tile: Optional[int] = None,
                  retain_memory: bool = True, prepack: bool = True,
-                 adaptive_threads: bool = True) -> None:
+                 adaptive_threads: bool = True, onednn: bool = False) -> None:
         from mmcv.cnn import fuse_conv_bn
 
         from .conv_prepack import prepack_convs
@@ -409,10 +416,17 @@ class TorchAnonymizer(_AnonymizerRunner):
         self.clip_level = is_clip_level(module)
         self.size_divisor = int(getattr(module, 'size_divisor', 1))
         self.device = device_of(module)
-        self.prepacked = (prepack_convs(module) if prepack and not compile
-                          and self.device.type == 'cpu'
-                          and all(p.dtype == torch.float32 for p in module.parameters())
-                          else 0)
+        cpu_float = (self.device.type == 'cpu'
+                     and all(p.dtype == torch.float32 for p in module.parameters()))
+        if onednn and not cpu_float:
+            raise ValueError('the onednn option runs float32 f_A on the CPU only')
+        if onednn:
+            from .onednn_conv import direct_convs
+            self.direct = direct_convs(module)
+        else:
+            self.direct = 0
+        self.prepacked = (prepack_convs(module) if prepack and not compile and not onednn
+                          and cpu_float else 0)
         self.trained_size = getattr(anonymizer, 'trained_size', None)
         self.compiled = torch.compile(module, dynamic=False) if compile else None
         self._batch: Dict[tuple, int] = {}  # per-frame input size -> compiled batch size
@@ -791,7 +805,7 @@ def build_anonymizer_runner(anonymizer, backend: str = 'torch',
                             channels_last: bool = True, streaming: bool = True,
                             compile: bool = False, tile: Optional[int] = None,
                             retain_memory: bool = True, prepack: bool = True,
-                            adaptive_threads: bool = True):
+                            adaptive_threads: bool = True, onednn: bool = False):
     """A runner for ``backend`` from the f_A that ``init_anonymizer`` built.
 
     Args:
@@ -802,7 +816,7 @@ def build_anonymizer_runner(anonymizer, backend: str = 'torch',
         onnx_model: An ONNX file of f_A (from ``tools/deployment/export_onnx.py``);
             default for ``onnxruntime``: export ``anonymizer`` in memory.
         num_threads: CPU threads of the backend (``None``: its default).
-        fuse, channels_last, compile, retain_memory, prepack, adaptive_threads: Of
+        fuse, channels_last, compile, retain_memory, prepack, adaptive_threads, onednn: Of
             :class:`TorchAnonymizer`.
         tile: Spatial tiling of large frames, both backends (see :class:`TorchAnonymizer`).
         streaming: Fix quantizer ranges (:func:`fixed_range_for_streaming`) of a
@@ -822,7 +836,7 @@ def build_anonymizer_runner(anonymizer, backend: str = 'torch',
         return TorchAnonymizer(anonymizer, fuse=fuse, channels_last=channels_last,
                                num_threads=num_threads, streaming=streaming, compile=compile,
                                tile=tile, retain_memory=retain_memory, prepack=prepack,
-                               adaptive_threads=adaptive_threads)
+                               adaptive_threads=adaptive_threads, onednn=onednn)
     trained = getattr(anonymizer, 'trained_size', None)
     if onnx_model is None:
         if anonymizer is None:

@@ -20,7 +20,7 @@ which ``torch.cat`` and bilinear upsampling (the UNet's skips) do not accept.
 """
 import warnings
 from collections import OrderedDict
-from typing import Optional
+from typing import Callable, Optional
 
 import torch
 import torch.nn as nn
@@ -42,6 +42,12 @@ def prepack_available() -> bool:
         return False
 
 
+def check_activation(activation: str) -> None:
+    """Raise ``ValueError`` unless ``activation`` is one a fused conv offers: none or ReLU."""
+    if activation not in ('none', 'relu'):
+        raise ValueError(f"activation must be 'none' or 'relu', not {activation!r}")
+
+
 class PrepackedConv2d(nn.Module):
     """``nn.Conv2d`` (zeros padding) for inference, with oneDNN-prepacked weights.
 
@@ -58,8 +64,7 @@ class PrepackedConv2d(nn.Module):
 
     def __init__(self, conv: nn.Conv2d, activation: str = 'none') -> None:
         super().__init__()
-        if activation not in ('none', 'relu'):
-            raise ValueError(f"activation must be 'none' or 'relu', not {activation!r}")
+        check_activation(activation)
         if not _zero_padded(conv):
             raise ValueError(f'PrepackedConv2d needs numeric zero padding, not '
                              f'padding={conv.padding!r}, padding_mode={conv.padding_mode!r}')
@@ -118,15 +123,42 @@ def _packable(conv: nn.Module) -> bool:
     return type(conv) is nn.Conv2d and _zero_padded(conv)
 
 
-def _fusable_relu(module: nn.Module) -> bool:
-    """A ConvModule of order conv, norm, act whose norm is folded away and act is ReLU."""
+def _fusable_relu(module: nn.Module, accepts: Callable[[nn.Module], bool]) -> bool:
+    """A ConvModule of order conv, norm, act whose norm is folded away, whose act is
+    ReLU and whose conv ``accepts`` takes."""
     from mmcv.cnn import ConvModule
 
     if type(module) is not ConvModule or tuple(module.order) != ('conv', 'norm', 'act'):
         return False
     norm_ok = not module.with_norm or isinstance(module.norm, nn.Identity)
     return (norm_ok and module.with_activation and type(module.activate) is nn.ReLU
-            and _packable(module.conv))
+            and accepts(module.conv))
+
+
+def replace_convs(module: nn.Module, make: Callable[..., nn.Module],
+                  accepts: Callable[[nn.Module], bool]) -> int:
+    """Replace every conv that ``accepts`` takes by ``make(conv)``, in place.
+
+    A conv inside an mmcv ``ConvModule`` whose BatchNorm was folded (mmcv's
+    ``fuse_conv_bn``) and whose activation is ReLU becomes ``make(conv, 'relu')``,
+    and the module's own ReLU ``nn.Identity``. The walk shared by
+    :func:`prepack_convs` and :func:`~spact_mm.apis.onednn_conv.direct_convs`.
+
+    Returns:
+        The number of convolutions replaced.
+    """
+    count = 0
+    for name, child in list(module.named_children()):
+        if _fusable_relu(child, accepts):
+            child.conv = make(child.conv, 'relu')
+            child.activate = nn.Identity()
+            count += 1
+        elif accepts(child):
+            setattr(module, name, make(child))
+            count += 1
+        else:
+            count += replace_convs(child, make, accepts)
+    return count
 
 
 def prepack_convs(module: nn.Module) -> int:
@@ -146,18 +178,7 @@ def prepack_convs(module: nn.Module) -> int:
     """
     if not prepack_available():
         return 0
-    count = 0
-    for name, child in list(module.named_children()):
-        if _fusable_relu(child):
-            child.conv = PrepackedConv2d(child.conv, 'relu')
-            child.activate = nn.Identity()
-            count += 1
-        elif _packable(child):
-            setattr(module, name, PrepackedConv2d(child))
-            count += 1
-        else:
-            count += prepack_convs(child)
-    return count
+    return replace_convs(module, PrepackedConv2d, _packable)
 
 
 def count_prepacked(module: Optional[nn.Module]) -> int:

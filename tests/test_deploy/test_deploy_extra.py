@@ -1,4 +1,5 @@
-"""onnx / onnxscript / onnxruntime are an optional extra: in setup.py's ``deploy`` extra and
+"""onnx / onnxscript / onnxruntime (and oneDNN for the torch backend's onednn option) are an
+optional extra: in setup.py's ``deploy`` extra and
 requirements/deploy.txt (pinned), never in the default install nor requirements.txt.
 requirements/deploy.txt may repeat a constraint of the default install (numpy<2), word for word."""
 import ast
@@ -7,7 +8,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[2]
-DEPLOY = {'onnx', 'onnxscript', 'onnxruntime'}
+DEPLOY = {'onnx', 'onnxscript', 'onnxruntime', 'onednn-cpu-gomp', 'onednn-devel-cpu-gomp'}
 
 
 def setup_kwargs() -> dict:

@@ -22,7 +22,9 @@ Backends: ``eager`` (f_A as trained: unfused, contiguous, ``no_grad``),
 ``torch`` (:class:`~spact_mm.apis.backends.TorchAnonymizer`: conv+BN fused,
 channels-last, ``inference_mode``), ``torch-compile`` (the same, compiled by
 ``torch.compile`` with weight freezing; the compile runs in the untimed
-warm-up). Both torch backends run each input on one thread or on ``threads``,
+warm-up), ``torch-onednn`` and ``torch-compile-onednn`` (the same two with every
+conv a prebuilt oneDNN primitive, :mod:`spact_mm.apis.onednn_conv`; skipped without
+the ``deploy`` extra's oneDNN). The torch backends run each input on one thread or on ``threads``,
 whichever their first calls measured faster
 (:class:`~spact_mm.apis.thread_choice.ThreadChoice`; the warm-up lasts until it
 chose, and the ``threads`` column says what), ``onnxruntime``
@@ -54,7 +56,10 @@ ANONYMIZERS: Dict[str, str] = {
 }
 SIZES: Dict[str, Tuple[int, int]] = {
     '112x112': (112, 112), '640x480': (480, 640), '1920x1080': (1080, 1920)}
-BENCH_BACKENDS = ('eager', 'torch', 'torch-compile', 'onnxruntime', 'openvino')
+BENCH_BACKENDS = ('eager', 'torch', 'torch-compile', 'torch-onednn', 'torch-compile-onednn',
+                  'onnxruntime', 'openvino')
+#: The torch backends that compile (their first call, untimed, compiles).
+COMPILED_BACKENDS = ('torch-compile', 'torch-compile-onednn')
 
 
 def build_anonymizer(name: str) -> nn.Module:
@@ -142,10 +147,11 @@ def _runner(module: nn.Module, backend: str, threads: int, retain_memory: bool =
         return run
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
-        if backend in ('torch', 'torch-compile'):
-            runner = TorchAnonymizer(module, compile=backend == 'torch-compile',
+        if backend.startswith('torch'):
+            runner = TorchAnonymizer(module, compile=backend in COMPILED_BACKENDS,
                                      retain_memory=retain_memory, prepack=prepack,
-                                     adaptive_threads=adaptive_threads)
+                                     adaptive_threads=adaptive_threads,
+                                     onednn=backend.endswith('-onednn'))
             return runner._run
         cls = OpenVinoAnonymizer if backend == 'openvino' else OnnxRuntimeAnonymizer
         runner = cls(export_onnx(module), num_threads=threads)
@@ -231,7 +237,7 @@ def benchmark(anonymizers: Sequence[str] = ('demo', 'camera'),
         backends: Of :data:`BENCH_BACKENDS`.
         iters: Timed forward passes per round (fewer if ``max_seconds`` runs
             out; at least 1).
-        warmup: Untimed forward passes first (at least 1 for ``torch-compile``,
+        warmup: Untimed forward passes first (at least 1 for the compiled backends,
             whose compile they hold).
         max_seconds: Time budget of one round of one backend.
         threads: CPU threads of every backend (``torch.set_num_threads`` and
@@ -292,7 +298,7 @@ def benchmark(anonymizers: Sequence[str] = ('demo', 'camera'),
                     continue
                 reset = _reset_peak_rss()
                 before = _rss_kb('VmRSS')
-                for _ in range(max(warmup, 1 if backend == 'torch-compile' else 0)):
+                for _ in range(max(warmup, 1 if backend in COMPILED_BACKENDS else 0)):
                     runs[backend](x)
                 _finish_thread_trial(runs[backend], x)
                 stats[backend] = dict(fps=0.0, iters=0, peak=_rss_kb('VmHWM'),
