@@ -81,12 +81,32 @@ def test_a_copy_of_the_weight_is_used_and_more_shapes_than_kept_stay_right():
     expected = copy.deepcopy(conv)
     with torch.no_grad():
         conv.weight.add_(1.0)  # the module's own weight changes; the op kept a copy
-    sizes = [(5 + i, 7 + 2 * i) for i in range(6)] + [(5, 7)]  # 6 shapes (4 kept), then back
+    sizes = [(5 + i, 7 + 2 * i) for i in range(10)] + [(5, 7)]  # 10 shapes (8 kept), then back
     for h, w in sizes:
         x = torch.randn(1, 8, h, w)
         with torch.inference_mode():
             torch.testing.assert_close(direct(x).double(), reference(expected, x, True),
                                        rtol=1e-5, atol=1e-5)
+    assert torch.ops.spact_onednn.cached(direct._handle.value) == 8
+
+
+@needs_onednn
+def test_each_thread_count_gets_its_own_primitive():
+    # a primitive runs on the threads it was built for, whatever set_num_threads says later,
+    # so ThreadChoice's one-thread calls would run on all threads with a shared one
+    conv = nn.Conv2d(8, 8, 3, padding=1).eval()
+    direct = DirectConv2d(conv)
+    x = torch.randn(1, 8, 9, 9)
+    threads = torch.get_num_threads()
+    try:
+        for n in (2, 1, 2, 1):
+            torch.set_num_threads(n)
+            with torch.inference_mode():
+                torch.testing.assert_close(direct(x).double(), reference(conv, x, False),
+                                           rtol=1e-5, atol=1e-5)
+    finally:
+        torch.set_num_threads(threads)
+    assert torch.ops.spact_onednn.cached(direct._handle.value) == 2
 
 
 @needs_onednn

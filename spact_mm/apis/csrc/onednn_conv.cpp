@@ -15,6 +15,7 @@
 //       keeps a copy of the OIHW weight and bias; y = relu?(w * x + b) (eq.: 2D
 //       cross-correlation with zero padding, groups 1).
 //   conv(x, handle) -> y    NCHW-shaped float32 CPU tensors, y channels-last.
+//   cached(handle) -> the number of primitives kept (one per input shape and thread count)
 //   release(handle)
 #include <torch/extension.h>
 
@@ -32,8 +33,11 @@ namespace {
 
 using dnnl::memory;
 
-// Primitives kept per conv, one per input shape (the least recently used is dropped).
-constexpr size_t kMaxShapes = 4;
+// Primitives kept per conv, one per input shape and thread count (the least recently used
+// is dropped). A primitive plans its split over the threads it is built for and runs on
+// that many whatever omp_set_num_threads says later, so the thread count is part of the key
+// (oneDNN's own primitive cache keys on it too); ThreadChoice tries 1 and all threads.
+constexpr size_t kMaxShapes = 8;
 
 dnnl::engine& cpu_engine() {
   static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
@@ -110,16 +114,17 @@ std::shared_ptr<Conv> lookup(int64_t handle) {
   return it->second;
 }
 
-std::shared_ptr<Primitive> primitive_for(Conv& c, const std::vector<int64_t>& in) {
+// key: the input's (N, C, H, W), then the thread count
+std::shared_ptr<Primitive> primitive_for(Conv& c, const std::vector<int64_t>& key) {
   std::lock_guard<std::mutex> lock(c.mutex);
   for (auto it = c.primitives.begin(); it != c.primitives.end(); ++it) {
-    if (it->first == in) {
+    if (it->first == key) {
       c.primitives.splice(c.primitives.begin(), c.primitives, it);
       return it->second;
     }
   }
-  auto made = build(c, in);
-  c.primitives.emplace_front(in, made);
+  auto made = build(c, std::vector<int64_t>(key.begin(), key.begin() + 4));
+  c.primitives.emplace_front(key, made);
   while (c.primitives.size() > kMaxShapes) c.primitives.pop_back();
   return made;
 }
@@ -158,8 +163,10 @@ torch::Tensor conv(const torch::Tensor& input, int64_t handle) {
               " channels, the weight expects ", c->weight.size(1));
   const auto x = input.contiguous(at::MemoryFormat::ChannelsLast);
   const std::vector<int64_t> in(x.sizes().begin(), x.sizes().end());
+  std::vector<int64_t> key(in);
+  key.push_back(at::get_num_threads());
   try {
-    auto p = primitive_for(*c, in);
+    auto p = primitive_for(*c, key);
     auto y = torch::empty(p->out_sizes, x.options().memory_format(at::MemoryFormat::ChannelsLast));
     const size_t scratch_bytes = p->scratchpad_desc.get_size();
     auto scratch = torch::empty({static_cast<int64_t>(scratch_bytes)}, x.options().dtype(torch::kUInt8));
@@ -182,6 +189,12 @@ torch::Tensor conv(const torch::Tensor& input, int64_t handle) {
   }
 }
 
+int64_t cached(int64_t handle) {
+  auto c = lookup(handle);
+  std::lock_guard<std::mutex> lock(c->mutex);
+  return static_cast<int64_t>(c->primitives.size());
+}
+
 void release(int64_t handle) {
   std::lock_guard<std::mutex> lock(registry_mutex);
   registry.erase(handle);
@@ -194,5 +207,6 @@ TORCH_LIBRARY(spact_onednn, m) {
         "bool relu) -> int", &create);
   m.def("conv(Tensor input, int handle) -> Tensor");
   m.impl("conv", c10::DispatchKey::CPU, TORCH_FN(conv));
+  m.def("cached(int handle) -> int", &cached);
   m.def("release(int handle) -> ()", &release);
 }
