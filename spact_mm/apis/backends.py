@@ -344,7 +344,11 @@ class TorchAnonymizer(_AnonymizerRunner):
         anonymizer: An ``AnonymizerDataPreprocessor`` (from ``init_anonymizer``)
             or f_A itself.
         fuse: Fold BatchNorm into the preceding convs.
-        channels_last: Use the channels-last memory format (faster convs on CPUs).
+        channels_last: Use the channels-last memory format (faster convs on CPUs) where
+            f_A has 2D conv weights. An f_A without any (Downsample, motion-only,
+            BDQ's fixed blur) runs in NCHW: channels-last speeds up nothing there
+            and slowed PyTorch's resize kernels, 2.4x for Downsample-4x at 640x480
+            on 2 threads (docs/benchmark.md, session 18).
         num_threads: Set ``torch.set_num_threads`` (``None``: leave it).
         streaming: Fix quantizer ranges (:func:`fixed_range_for_streaming`), so
             that chunked output equals whole-video output.
@@ -407,7 +411,9 @@ class TorchAnonymizer(_AnonymizerRunner):
         if fuse:
             module = fuse_conv_bn(module)
         # (a 5D weight, e.g. STPrivacy's Conv3d tubelet embedding, has no channels_last format)
-        self.channels_last = channels_last and all(p.dim() != 5 for p in module.parameters())
+        params = list(module.parameters())
+        self.channels_last = (channels_last and any(p.dim() == 4 for p in params)
+                              and all(p.dim() != 5 for p in params))
         if self.channels_last:
             module = module.to(memory_format=torch.channels_last)
         if num_threads is not None:

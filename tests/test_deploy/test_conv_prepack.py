@@ -178,3 +178,23 @@ def test_prepack_convs_skips_a_convmodule_with_string_padding():
     x = torch.randn(1, 3, 9, 9)
     with torch.inference_mode():
         torch.testing.assert_close(packed(x), model(x), rtol=0, atol=0)
+
+
+def test_torch_backend_uses_channels_last_only_for_an_f_a_with_2d_convs():
+    import numpy as np
+
+    from spact_mm.apis.backends import TorchAnonymizer
+    from spact_mm.apis.inference import anonymize_frames
+    from spact_mm.models.anonymizers.baselines import DownsampleAnonymizer
+
+    assert TorchAnonymizer(_fused_unet(), retain_memory=False).channels_last
+    down = DownsampleAnonymizer(factor=4).eval()
+    runner = TorchAnonymizer(down, retain_memory=False)
+    assert not runner.channels_last  # no conv weight: NCHW, where its resizes are faster
+    assert not TorchAnonymizer(down, retain_memory=False, channels_last=False).channels_last
+    frames = np.random.default_rng(0).integers(0, 256, (3, 24, 32, 3), dtype=np.uint8)
+    with torch.no_grad():
+        x = torch.from_numpy(frames).permute(0, 3, 1, 2).float() / 255
+        ref = (down(x).permute(0, 2, 3, 1).numpy() * 255).round()
+    out = anonymize_frames(runner, frames).astype(float)
+    assert np.abs(out - ref).max() <= 1  # the frames pipeline feeds it NCHW, same output
