@@ -382,8 +382,8 @@ class TorchAnonymizer(_AnonymizerRunner):
             With ``compile``, Dynamo guards the thread count, so the trial compiles
             each shape twice, once per count (both kept; no compile after it).
         onednn: Run every plain conv as a oneDNN primitive built once per input
-            shape (:func:`~spact_mm.apis.onednn_conv.direct_convs`), eager and
-            compiled, instead of through PyTorch's convolution, whose fixed cost
+            shape and thread count (:func:`~spact_mm.apis.onednn_conv.direct_convs`),
+            eager and compiled, instead of through PyTorch's convolution, whose fixed cost
             of about 25 us per call decides small frames (docs/benchmark.md,
             session 18). CPU and float32; needs the optional ``deploy`` extra's
             oneDNN and a C++ compiler (``ImportError`` otherwise). Replaces

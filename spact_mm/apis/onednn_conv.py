@@ -1,4 +1,4 @@
-"""Convolutions through a oneDNN primitive built once per input shape (the ``onednn`` option).
+"""Convolutions as oneDNN primitives built once per input shape (the ``onednn`` option).
 
 Each call of PyTorch's CPU convolution into oneDNN (``F.conv2d``, and
 ``torch.ops.mkldnn._convolution_pointwise``, which prepacked eager convs and
@@ -8,11 +8,12 @@ descriptor and looks the primitive up in oneDNN's cache on every call. A 1x1
 conv on a 1x1 map took 27.6 us that way and 4.8 us as a prebuilt primitive
 (docs/benchmark.md, "a conv call with less fixed cost", session 18). For the
 camera f_A on a single 112x112 frame (11 convs of 1-11 MFLOP) that fixed cost
-is a third of the pass, and the reason PyTorch stayed below ONNX Runtime's
+is a quarter to a third of the pass, and the reason PyTorch stayed below ONNX Runtime's
 speed there (issue 17).
 
 :class:`DirectConv2d` calls ``torch.ops.spact_onednn.conv``, a small C++ op
-(``csrc/onednn_conv.cpp``) that keeps, per input shape, the primitive and the
+(``csrc/onednn_conv.cpp``) that keeps, per input shape and thread count (a
+primitive runs on the threads it was built for), the primitive and the
 weight reordered into its layout, and only executes it. It is compiled at first
 use with ``torch.utils.cpp_extension`` (about 30 s; cached in
 ``TORCH_EXTENSIONS_DIR``) against the oneDNN of the optional ``deploy`` extra
