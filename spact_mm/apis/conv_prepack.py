@@ -42,13 +42,34 @@ def prepack_available() -> bool:
         return False
 
 
-def check_activation(activation: str) -> None:
-    """Raise ``ValueError`` unless ``activation`` is one a fused conv offers: none or ReLU."""
-    if activation not in ('none', 'relu'):
-        raise ValueError(f"activation must be 'none' or 'relu', not {activation!r}")
+class FusedConv2d(nn.Module):
+    """Base of the inference convs that fuse a following ReLU: ``act(conv(x))``.
+
+    Holds the conv and the activation, and runs them as plain modules where the
+    fused kernel does not apply (:meth:`_fallback`). Shared by
+    :class:`PrepackedConv2d` and :class:`~spact_mm.apis.onednn_conv.DirectConv2d`.
+
+    Args:
+        conv: The convolution.
+        activation: ``'none'`` or ``'relu'``.
+    """
+
+    def __init__(self, conv: nn.Conv2d, activation: str = 'none') -> None:
+        super().__init__()
+        if activation not in ('none', 'relu'):
+            raise ValueError(f"activation must be 'none' or 'relu', not {activation!r}")
+        self.conv = conv
+        self.activation = activation
+
+    def extra_repr(self) -> str:
+        return f'activation={self.activation!r}'
+
+    def _fallback(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.conv(x)
+        return F.relu(y) if self.activation == 'relu' else y
 
 
-class PrepackedConv2d(nn.Module):
+class PrepackedConv2d(FusedConv2d):
     """``nn.Conv2d`` (zeros padding) for inference, with oneDNN-prepacked weights.
 
     Computes ``y = act(W * x + b)`` (``*``: 2D cross-correlation with the conv's
@@ -63,22 +84,12 @@ class PrepackedConv2d(nn.Module):
     """
 
     def __init__(self, conv: nn.Conv2d, activation: str = 'none') -> None:
-        super().__init__()
-        check_activation(activation)
+        super().__init__(conv, activation)
         if not _zero_padded(conv):
             raise ValueError(f'PrepackedConv2d needs numeric zero padding, not '
                              f'padding={conv.padding!r}, padding_mode={conv.padding_mode!r}')
-        self.conv = conv
-        self.activation = activation
         self._packed: OrderedDict[tuple, torch.Tensor] = OrderedDict()
         self._failed = False
-
-    def extra_repr(self) -> str:
-        return f'activation={self.activation!r}'
-
-    def _fallback(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.conv(x)
-        return F.relu(y) if self.activation == 'relu' else y
 
     def _weight_for(self, shape: tuple) -> torch.Tensor:
         c = self.conv

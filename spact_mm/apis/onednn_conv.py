@@ -32,7 +32,8 @@ from typing import Dict, Optional, Tuple
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
+
+from .conv_prepack import FusedConv2d, _packable, replace_convs
 
 #: The C++ op's source.
 SOURCE = Path(__file__).with_name('csrc') / 'onednn_conv.cpp'
@@ -131,7 +132,7 @@ class _Handle:
             pass
 
 
-class DirectConv2d(nn.Module):
+class DirectConv2d(FusedConv2d):
     """``nn.Conv2d`` (zeros padding, groups 1) for inference, as a prebuilt oneDNN primitive.
 
     Computes ``y = act(W * x + b)`` (``*``: 2D cross-correlation with the conv's
@@ -146,16 +147,11 @@ class DirectConv2d(nn.Module):
     """
 
     def __init__(self, conv: nn.Conv2d, activation: str = 'none') -> None:
-        from .conv_prepack import check_activation
-
-        super().__init__()
+        super().__init__(conv, activation)
         require_onednn()
-        check_activation(activation)
         if not direct_convertible(conv):
             raise ValueError(f'DirectConv2d needs a float32 nn.Conv2d with numeric zero padding '
                              f'and groups=1, not {conv}')
-        self.conv = conv
-        self.activation = activation
         bias = None if conv.bias is None else conv.bias.detach()
         handle = torch.ops.spact_onednn.create(
             conv.weight.detach(), bias, list(conv.stride), list(conv.padding),
@@ -164,22 +160,17 @@ class DirectConv2d(nn.Module):
                            tuple(conv.padding), tuple(conv.dilation))
         self._handle = _Handle(handle)
 
-    def extra_repr(self) -> str:
-        return f'activation={self.activation!r}'
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        plain = (torch.jit.is_tracing() or torch.compiler.is_exporting() or x.dim() != 4
-                 or x.device.type != 'cpu' or x.dtype != torch.float32)
-        if plain:
-            y = self.conv(x)
-            return F.relu(y) if self.activation == 'relu' else y
+        if (torch.jit.is_tracing() or torch.compiler.is_exporting() or x.dim() != 4
+                or x.device.type != 'cpu' or x.dtype != torch.float32):
+            return self._fallback(x)
         return torch.ops.spact_onednn.conv(x, self._handle.value)
 
 
 def direct_convertible(conv: nn.Module) -> bool:
-    """A plain float32 CPU ``nn.Conv2d`` (not a subclass), zeros padding, groups 1."""
-    return (type(conv) is nn.Conv2d and conv.groups == 1 and conv.padding_mode == 'zeros'
-            and not isinstance(conv.padding, str) and conv.weight.dtype == torch.float32
+    """What :func:`~spact_mm.apis.conv_prepack.prepack_convs` packs, in float32 on the
+    CPU and with groups 1."""
+    return (_packable(conv) and conv.groups == 1 and conv.weight.dtype == torch.float32
             and conv.weight.device.type == 'cpu')
 
 
@@ -195,8 +186,6 @@ def direct_convs(module: nn.Module) -> int:
     Returns:
         The number of convolutions replaced.
     """
-    from .conv_prepack import replace_convs
-
     require_onednn()
     return replace_convs(module, DirectConv2d, direct_convertible)
 
