@@ -1,5 +1,6 @@
-// A 2D convolution that runs a oneDNN primitive built once per input shape, for the
-// ``torch`` backend's ``onednn`` option (spact_mm/apis/onednn_conv.py, issue 17).
+// A 2D convolution that runs a oneDNN primitive built once per input shape and thread
+// count, for the ``torch`` backend's ``onednn`` option (spact_mm/apis/onednn_conv.py,
+// issue 17).
 //
 // Written by hand because no kept library offers it: PyTorch's own way into oneDNN
 // (ideep, behind F.conv2d and torch.ops.mkldnn._convolution_pointwise, which
@@ -37,7 +38,7 @@ using dnnl::memory;
 // is dropped). A primitive plans its split over the threads it is built for and runs on
 // that many whatever omp_set_num_threads says later, so the thread count is part of the key
 // (oneDNN's own primitive cache keys on it too); ThreadChoice tries 1 and all threads.
-constexpr size_t kMaxShapes = 8;
+constexpr size_t kMaxPrimitives = 8;
 
 dnnl::engine& cpu_engine() {
   static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
@@ -47,6 +48,7 @@ dnnl::engine& cpu_engine() {
 struct Primitive {
   dnnl::convolution_forward conv;
   memory weights;  // reordered once into the layout the primitive chose
+  memory bias;     // over the conv's bias tensor (empty without one)
   memory::desc src_desc, dst_desc, scratchpad_desc;
   std::vector<int64_t> out_sizes;
 };
@@ -103,6 +105,7 @@ std::shared_ptr<Primitive> build(const Conv& c, const std::vector<int64_t>& in) 
   dnnl::stream stream(cpu_engine());
   dnnl::reorder(user_weights, out->weights).execute(stream, user_weights, out->weights);
   stream.wait();
+  if (c.bias.defined()) out->bias = memory(bias_desc, cpu_engine(), c.bias.data_ptr());
   return out;
 }
 
@@ -125,7 +128,7 @@ std::shared_ptr<Primitive> primitive_for(Conv& c, const std::vector<int64_t>& ke
   }
   auto made = build(c, std::vector<int64_t>(key.begin(), key.begin() + 4));
   c.primitives.emplace_front(key, made);
-  while (c.primitives.size() > kMaxShapes) c.primitives.pop_back();
+  while (c.primitives.size() > kMaxPrimitives) c.primitives.pop_back();
   return made;
 }
 
@@ -176,11 +179,7 @@ torch::Tensor conv(const torch::Tensor& input, int64_t handle) {
         {DNNL_ARG_WEIGHTS, p->weights},
         {DNNL_ARG_DST, memory(p->dst_desc, cpu_engine(), y.data_ptr())},
         {DNNL_ARG_SCRATCHPAD, memory(p->scratchpad_desc, cpu_engine(), scratch.data_ptr())}};
-    if (c->bias.defined()) {
-      args.emplace(DNNL_ARG_BIAS,
-                   memory({{c->weight.size(0)}, memory::data_type::f32, memory::format_tag::x},
-                          cpu_engine(), c->bias.data_ptr()));
-    }
+    if (c->bias.defined()) args.emplace(DNNL_ARG_BIAS, p->bias);
     p->conv.execute(stream, args);
     stream.wait();
     return y;
